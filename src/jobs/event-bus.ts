@@ -1,0 +1,45 @@
+/**
+ * Completion events. Publishing goes through Yoga's createPubSub; subscribing attaches a
+ * listener to the same EventTarget at once, so a subscriber is listening before it reads
+ * the store (a Repeater from pubsub.subscribe would only attach on its first pull).
+ * The EventTarget is in memory, or Redis-backed when several instances act as one.
+ */
+import { createPubSub } from 'graphql-yoga';
+import type { JobRecord } from './job-record.js';
+
+export const COMPLETED_TOPIC = 'pictureModelingJobCompleted';
+
+export interface JobEventBus {
+  /** Callers store the state first: a late subscriber reads it from the store, not the bus. */
+  publishCompleted(record: JobRecord): void;
+  /** Listens for completions of one job, or of all jobs; returns the unsubscribe function. */
+  onCompleted(jobId: string | undefined, listener: (record: JobRecord) => void): () => void;
+  listenerCount(): number;
+}
+
+type JobEventTarget = EventTarget;
+
+export function createJobEventBus(eventTarget: JobEventTarget = new EventTarget()): JobEventBus {
+  const pubsub = createPubSub<Record<string, [JobRecord] | [string, JobRecord]>>({ eventTarget: eventTarget as never });
+  let listeners = 0;
+  return {
+    publishCompleted(record) {
+      pubsub.publish(COMPLETED_TOPIC, record.jobId, record);
+      pubsub.publish(COMPLETED_TOPIC, record);
+    },
+    onCompleted(jobId, listener) {
+      const type = jobId === undefined ? COMPLETED_TOPIC : `${COMPLETED_TOPIC}:${jobId}`;
+      const handler = (event: Event) => listener((event as CustomEvent<JobRecord>).detail);
+      eventTarget.addEventListener(type, handler);
+      listeners++;
+      let attached = true;
+      return () => {
+        if (!attached) return;
+        attached = false;
+        listeners--;
+        eventTarget.removeEventListener(type, handler);
+      };
+    },
+    listenerCount: () => listeners,
+  };
+}

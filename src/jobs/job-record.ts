@@ -1,0 +1,85 @@
+/** The gateway's own record of a job, and the rule that state only moves forward. */
+import { isJobState, isTerminal, type JobState, type PictureModelingInfo } from '../metastudio/types.js';
+
+export const ANONYMOUS = 'anonymous';
+
+export interface JobRecord {
+  jobId: string;
+  modelAssetId: string | null;
+  /** Who created it; `anonymous` until authentication exists. */
+  owner: string;
+  styleId: string | null;
+  name: string | null;
+  state: JobState;
+  startTime: string | null;
+  endTime: string | null;
+  modelCoverUrl: string | null;
+  errorCode: string | null;
+  errorMsg: string | null;
+  /** The callback registration (nonce) whose token is in this job's notify_url. */
+  callbackNonce: string | null;
+  /** The client's own URL for relayed completions. */
+  notifyUrl: string | null;
+  appUserId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** WAITING < PROCESSING < every terminal state; terminal states never change. */
+export function stateRank(state: JobState): number {
+  if (isTerminal(state)) return 2;
+  return state === 'PROCESSING' ? 1 : 0;
+}
+
+export interface MergeResult {
+  record: JobRecord;
+  changed: boolean;
+  becameTerminal: boolean;
+}
+
+/**
+ * Folds an upstream reading into a record. Older or repeated readings (duplicate or
+ * out-of-order callbacks, slow polls) leave the state as it is.
+ */
+export function mergeUpstream(current: JobRecord, info: PictureModelingInfo, now = Date.now()): MergeResult {
+  if (!isJobState(info.state) || isTerminal(current.state)) return { record: current, changed: false, becameTerminal: false };
+  const forward = stateRank(info.state) > stateRank(current.state);
+  const sameState = info.state === current.state;
+  if (!forward && !sameState) return { record: current, changed: false, becameTerminal: false };
+  const record: JobRecord = {
+    ...current,
+    state: info.state,
+    modelAssetId: info.model_asset_id ?? current.modelAssetId,
+    styleId: info.style_id ?? current.styleId,
+    name: info.name ?? current.name,
+    startTime: info.start_time ?? current.startTime,
+    endTime: info.end_time ?? current.endTime,
+    modelCoverUrl: info.model_cover_url ?? current.modelCoverUrl,
+    errorCode: info.error_info?.error_code ?? current.errorCode,
+    errorMsg: info.error_info?.error_msg ?? current.errorMsg,
+    updatedAt: now,
+  };
+  return { record, changed: forward, becameTerminal: forward && isTerminal(info.state) };
+}
+
+export function recordFromUpstream(info: PictureModelingInfo, extra: Partial<JobRecord> = {}, now = Date.now()): JobRecord {
+  return {
+    jobId: info.job_id,
+    modelAssetId: info.model_asset_id ?? null,
+    owner: ANONYMOUS,
+    styleId: info.style_id ?? null,
+    name: info.name ?? null,
+    state: isJobState(info.state) ? info.state : 'WAITING',
+    startTime: info.start_time ?? null,
+    endTime: info.end_time ?? null,
+    modelCoverUrl: info.model_cover_url ?? null,
+    errorCode: info.error_info?.error_code ?? null,
+    errorMsg: info.error_info?.error_msg ?? null,
+    callbackNonce: null,
+    notifyUrl: null,
+    appUserId: null,
+    createdAt: now,
+    updatedAt: now,
+    ...extra,
+  };
+}

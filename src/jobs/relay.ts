@@ -1,0 +1,203 @@
+/**
+ * Relays a completed job to the notifyUrl the client gave, signed so the receiver can
+ * trust it:
+ *
+ *   X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(RELAY_SIGNING_SECRET, "<t>.<raw body>")>
+ *
+ * Loopback, private, link-local and other non-public addresses are refused at connect
+ * time (after DNS, so rebinding cannot sneak past) unless RELAY_ALLOW_PRIVATE is true.
+ * A failed relay is retried with backoff, logged, and never touches subscriptions.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+import type { Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { JobRecord } from './job-record.js';
+
+export const SIGNATURE_HEADER = 'X-Signature';
+
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv6');
+}
+
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return blocked.check(address, 'ipv4');
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped) return blocked.check(mapped[1]!, 'ipv4');
+    return blocked.check(address, 'ipv6');
+  }
+  return false;
+}
+
+/** Syntax and literal-address check at mutation time; DNS names are checked again at connect time. */
+export function checkNotifyUrl(raw: string, allowPrivate: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'notifyUrl must be an absolute http(s) URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'notifyUrl must be an absolute http(s) URL';
+  if (url.username || url.password) return 'notifyUrl must not contain credentials';
+  if (raw.length > 2048) return 'notifyUrl must be at most 2048 characters';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && (isPrivateAddress(host) || host === 'localhost' || host.endsWith('.localhost'))) {
+    return 'notifyUrl points at a loopback, private or link-local address, which this gateway does not relay to';
+  }
+  return undefined;
+}
+
+export function signRelay(secret: string, timestamp: number, body: string): string {
+  const v1 = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return `t=${timestamp},v1=${v1}`;
+}
+
+/** What a receiver runs: constant-time compare, and a bound on the timestamp's age. */
+export function verifyRelaySignature(secret: string, header: string, body: string, toleranceSeconds = 300, now = Date.now()): boolean {
+  const parts = Object.fromEntries(header.split(',').map((kv) => kv.split('=', 2) as [string, string]));
+  const t = Number(parts['t']);
+  if (!Number.isInteger(t) || !parts['v1'] || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
+  const expected = Buffer.from(signRelay(secret, t, body).split('v1=')[1]!);
+  const given = Buffer.from(parts['v1']);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export function relayPayload(record: JobRecord): string {
+  return JSON.stringify({
+    event: 'pictureModelingJobCompleted',
+    job: {
+      jobId: record.jobId,
+      state: record.state,
+      name: record.name,
+      styleId: record.styleId,
+      modelAssetId: record.modelAssetId,
+      modelCoverUrl: record.modelCoverUrl,
+      startTime: record.startTime,
+      endTime: record.endTime,
+      errorInfo: record.errorCode || record.errorMsg ? { errorCode: record.errorCode, errorMsg: record.errorMsg } : null,
+    },
+  });
+}
+
+export interface Relay {
+  send(record: JobRecord): void;
+  /** Waits for relays in flight (shutdown, tests). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRelay(deps: {
+  secret: string;
+  allowPrivate: boolean;
+  log: Logger;
+  metrics: GatewayMetrics;
+  attempts?: number;
+  baseDelayMs?: number;
+  timeoutMs?: number;
+}): Relay {
+  const attempts = deps.attempts ?? 5;
+  const baseDelayMs = deps.baseDelayMs ?? 500;
+  const guardedLookup: LookupFunction = (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 4);
+      const list = addresses as unknown as Array<{ address: string; family: number }>;
+      if (!deps.allowPrivate && list.some((a) => isPrivateAddress(a.address))) {
+        const refused = Object.assign(new Error(`relay to ${hostname} refused: it resolves to a non-public address`), { code: 'ERELAYPRIVATE' });
+        return callback(refused, '', 4);
+      }
+      const first = list[0]!;
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+      callback(null, first.address, first.family);
+    });
+  };
+  const agent = new Agent({
+    connect: { lookup: guardedLookup, timeout: deps.timeoutMs ?? 10_000 },
+    headersTimeout: deps.timeoutMs ?? 10_000,
+    bodyTimeout: deps.timeoutMs ?? 10_000,
+  });
+  const inFlight = new Set<Promise<void>>();
+
+  async function deliver(record: JobRecord): Promise<void> {
+    const url = record.notifyUrl!;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (!deps.allowPrivate && isPrivateAddress(host)) {
+      deps.metrics.relays.inc({ result: 'refused' });
+      deps.log.warn({ jobId: record.jobId }, 'relay refused: notifyUrl is a non-public address');
+      return;
+    }
+    const body = relayPayload(record);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const signature = signRelay(deps.secret, Math.floor(Date.now() / 1000), body);
+        const res = await request(url, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, 'user-agent': 'metastudio-gateway-relay/1' },
+          body,
+        });
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          deps.metrics.relays.inc({ result: 'delivered' });
+          return;
+        }
+        if (res.statusCode < 500 && res.statusCode !== 429) {
+          deps.metrics.relays.inc({ result: 'rejected' });
+          deps.log.warn({ jobId: record.jobId, status: res.statusCode }, 'relay rejected by receiver');
+          return;
+        }
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ERELAYPRIVATE' || (error as { cause?: { code?: string } }).cause?.code === 'ERELAYPRIVATE') {
+          deps.metrics.relays.inc({ result: 'refused' });
+          deps.log.warn({ jobId: record.jobId }, 'relay refused: notifyUrl resolves to a non-public address');
+          return;
+        }
+        deps.log.warn({ jobId: record.jobId, attempt, err: (error as Error).message }, 'relay attempt failed');
+      }
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** (attempt - 1)));
+    }
+    deps.metrics.relays.inc({ result: 'failed' });
+    deps.log.error({ jobId: record.jobId }, 'relay gave up');
+  }
+
+  return {
+    send(record) {
+      if (!record.notifyUrl) return;
+      const p = deliver(record)
+        .catch((error: unknown) => deps.log.error({ err: error, jobId: record.jobId }, 'relay crashed'))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    },
+    async drain() {
+      await Promise.allSettled([...inFlight]);
+    },
+    async close() {
+      await agent.close();
+    },
+  };
+}

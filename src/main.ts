@@ -1,0 +1,88 @@
+/**
+ * `npm start`: the gateway, plus an embedded MetaStudio emulator when no upstream is
+ * configured. Prints the URLs it serves; SIGTERM/SIGINT drain and exit 0.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import { createEmulator, type Emulator } from './emulator/create-emulator.js';
+import { createGateway } from './gateway.js';
+import { createLogger } from './observability/logger.js';
+import { startServer, type RunningServer } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Invalid configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+
+  let emulator: Emulator | undefined;
+  let upstream;
+  if (config.upstream.endpoint) {
+    upstream = {
+      endpoint: config.upstream.endpoint,
+      projectId: config.upstream.projectId!,
+      ak: config.upstream.ak,
+      sk: config.upstream.sk,
+      securityToken: config.upstream.securityToken,
+      iamToken: config.upstream.iamToken,
+    };
+  } else {
+    emulator = await createEmulator({
+      host: '127.0.0.1',
+      jobDurationMs: config.emulatorJobDurationMs,
+      maxPhotoBytes: Math.max(config.maxUploadBytes, 10 * 1024 * 1024),
+      ...(config.upstream.ak && config.upstream.sk ? { ak: config.upstream.ak, sk: config.upstream.sk } : {}),
+      ...(config.upstream.projectId ? { projectId: config.upstream.projectId } : {}),
+      ...(config.upstream.iamToken ? { iamToken: config.upstream.iamToken } : {}),
+    });
+    upstream = {
+      endpoint: emulator.url,
+      projectId: emulator.config.projectId,
+      ak: emulator.config.ak,
+      sk: emulator.config.sk,
+      securityToken: config.upstream.securityToken,
+      iamToken: config.upstream.ak ? undefined : config.upstream.iamToken,
+    };
+  }
+
+  let server: RunningServer | undefined;
+  const gateway = await createGateway(config, { upstream, logger: log, publicUrl: () => server?.url ?? `http://${config.host}:${config.port}` });
+  server = await startServer(gateway, { port: config.port, host: config.host });
+
+  const lines = [
+    `MetaStudio GraphQL gateway listening on ${server.url}`,
+    `  GraphQL (HTTP, multipart, SSE): ${server.url}/graphql`,
+    `  GraphQL over WebSocket:         ${server.url.replace(/^http/, 'ws')}/graphql`,
+    `  Health / readiness / metrics:   ${server.url}/health  ${server.url}/ready  ${server.url}/metrics`,
+    `  notify_url base:                ${gateway.services.publicUrl()}`,
+    emulator
+      ? `  Upstream: embedded MetaStudio emulator at ${emulator.url} (jobs take ${config.emulatorJobDurationMs} ms)`
+      : `  Upstream: ${upstream.endpoint}`,
+    `  Store: ${config.redisUrl ? 'Redis' : `SQLite at ${config.databasePath}`}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await server?.close(config.shutdownGraceMs);
+    await gateway.close();
+    await emulator?.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

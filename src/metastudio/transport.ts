@@ -1,0 +1,256 @@
+/**
+ * Sends prepared requests over one keep-alive undici Pool and turns every outcome into
+ * either a parsed body or a MetaStudioError. Knows nothing about individual operations.
+ */
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, errors as undiciErrors } from 'undici';
+import { GatewayErrorCode, MetaStudioError, isMetaStudioError } from './errors.js';
+import type { PreparedRequest } from './requests.js';
+
+export interface UpstreamResult<T> {
+  data: T;
+  /** Upstream X-Request-Id. */
+  requestId: string | undefined;
+}
+
+export interface CallObserver {
+  (event: { operation: string; status: number | string; durationMs: number; requestId?: string | undefined }): void;
+}
+
+export interface TransportOptions {
+  endpoint: URL;
+  timeoutMs: number;
+  /** Extra attempts for idempotent GETs on transient failures. @default 2 */
+  retries?: number;
+  /** Pool size. @default 128 */
+  connections?: number;
+  onCall?: CallObserver | undefined;
+}
+
+export interface SendOptions {
+  operation: string;
+  /** Streamed body for multipart; replaces `prepared.body`. */
+  stream?: AsyncIterable<Uint8Array> | undefined;
+  signal?: AbortSignal | undefined;
+  /** Only for calls that are safe to repeat. */
+  retry?: boolean;
+}
+
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+
+export interface Transport {
+  send<T>(prepared: PreparedRequest, options: SendOptions): Promise<UpstreamResult<T>>;
+  close(): Promise<void>;
+}
+
+export function createTransport(options: TransportOptions): Transport {
+  const pool = new Pool(options.endpoint.origin, {
+    connections: options.connections ?? 128,
+    keepAliveTimeout: 30_000,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+  });
+  const retries = options.retries ?? 2;
+
+  async function sendOnce<T>(prepared: PreparedRequest, send: SendOptions): Promise<UpstreamResult<T>> {
+    const started = performance.now();
+    let status: number | string = 'error';
+    let requestId: string | undefined;
+    try {
+      const response = await pool.request({
+        method: prepared.method,
+        path: prepared.path,
+        headers: prepared.headers,
+        body: send.stream ? Readable.from(send.stream, { objectMode: false }) : (prepared.body ?? null),
+        signal: send.signal,
+      });
+      status = response.statusCode;
+      requestId = headerString(response.headers['x-request-id']);
+      const text = await readText(response.body);
+      return interpret<T>(response.statusCode, headerString(response.headers['content-type']), text, requestId);
+    } catch (error) {
+      const mapped = mapFault(error, requestId);
+      if (status === 'error') status = mapped.code;
+      throw mapped;
+    } finally {
+      options.onCall?.({ operation: send.operation, status, durationMs: performance.now() - started, requestId });
+    }
+  }
+
+  return {
+    async send<T>(prepared: PreparedRequest, send: SendOptions): Promise<UpstreamResult<T>> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await sendOnce<T>(prepared, send);
+        } catch (error) {
+          const again = send.retry && attempt < retries && isMetaStudioError(error) && error.transient && !send.signal?.aborted;
+          if (!again) throw error;
+          // Full jitter, so a fleet of gateways does not retry in step.
+          await sleep(Math.random() * 100 * 2 ** attempt);
+        }
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+function headerString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readText(body: AsyncIterable<Buffer | Uint8Array> & { destroy?: () => void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy?.();
+      throw new MetaStudioError({
+        code: GatewayErrorCode.BAD_UPSTREAM_RESPONSE,
+        message: `MetaStudio sent a response larger than ${MAX_RESPONSE_BYTES} bytes`,
+        httpStatus: 502,
+        origin: 'GATEWAY',
+      });
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Upstream error bodies: flat {error_code, error_msg} (MSS and APIGW) or nested {error: {code, message}}. */
+export function readErrorBody(body: unknown): { code: string; message: string; requestId?: string } | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  const requestId = typeof b['request_id'] === 'string' ? b['request_id'] : undefined;
+  if (typeof b['error_code'] === 'string') {
+    const message = typeof b['error_msg'] === 'string' ? b['error_msg'] : b['error_code'];
+    return requestId ? { code: b['error_code'], message, requestId } : { code: b['error_code'], message };
+  }
+  const nested = b['error'];
+  if (nested && typeof nested === 'object') {
+    const n = nested as Record<string, unknown>;
+    if (typeof n['code'] === 'string') {
+      const message = typeof n['message'] === 'string' ? n['message'] : n['code'];
+      return requestId ? { code: n['code'], message, requestId } : { code: n['code'], message };
+    }
+  }
+  return undefined;
+}
+
+function interpret<T>(status: number, contentType: string | undefined, text: string, requestId: string | undefined): UpstreamResult<T> {
+  const body = parseJson(text);
+  if (status >= 200 && status < 300) {
+    if (body === undefined || typeof body !== 'object' || body === null) {
+      throw badResponse(`MetaStudio answered ${status} with a body that is not JSON (${describe(contentType, text)})`, requestId);
+    }
+    return { data: body as T, requestId };
+  }
+  if (status >= 400) {
+    const error = readErrorBody(body);
+    if (error) {
+      throw new MetaStudioError({
+        code: error.code,
+        message: error.message,
+        httpStatus: status,
+        origin: 'UPSTREAM',
+        requestId: requestId ?? error.requestId,
+      });
+    }
+    throw badResponse(`MetaStudio answered ${status} with an unrecognised error body (${describe(contentType, text)})`, requestId);
+  }
+  throw badResponse(`MetaStudio answered with unexpected status ${status}`, requestId);
+}
+
+function describe(contentType: string | undefined, text: string): string {
+  return `${contentType ?? 'no content-type'}, ${text.length} bytes`;
+}
+
+function badResponse(message: string, requestId: string | undefined): MetaStudioError {
+  return new MetaStudioError({ code: GatewayErrorCode.BAD_UPSTREAM_RESPONSE, message, httpStatus: 502, origin: 'GATEWAY', requestId });
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || TIMEOUT_CODES.has(code))) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Finds an error of ours that a streamed body threw, so it is not reported as a network fault. */
+function ownError(error: unknown): MetaStudioError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (isMetaStudioError(current)) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function mapFault(error: unknown, requestId: string | undefined): MetaStudioError {
+  const own = ownError(error);
+  if (own) return own;
+  if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string })?.name === 'AbortError') {
+    return new MetaStudioError({
+      code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
+      message: 'The upstream call was aborted',
+      httpStatus: 502,
+      origin: 'GATEWAY',
+      requestId,
+      cause: error,
+    });
+  }
+  const code = errorCode(error);
+  if (code && TIMEOUT_CODES.has(code)) {
+    return new MetaStudioError({
+      code: GatewayErrorCode.UPSTREAM_TIMEOUT,
+      message: 'MetaStudio did not answer in time',
+      httpStatus: 504,
+      origin: 'GATEWAY',
+      requestId,
+      cause: error,
+    });
+  }
+  if (code) {
+    return new MetaStudioError({
+      code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
+      message: `MetaStudio could not be reached (${code})`,
+      httpStatus: 502,
+      origin: 'GATEWAY',
+      requestId,
+      cause: error,
+    });
+  }
+  return new MetaStudioError({
+    code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
+    message: 'The call to MetaStudio failed',
+    httpStatus: 502,
+    origin: 'GATEWAY',
+    requestId,
+    cause: error,
+  });
+}

@@ -1,0 +1,32 @@
+/** JSON logs (pino). Secrets are redacted by path, whatever a caller passes in. */
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export const REDACTED_PATHS = [
+  'sk',
+  '*.sk',
+  'securityToken',
+  '*.securityToken',
+  'iamToken',
+  '*.iamToken',
+  'secret',
+  '*.secret',
+  'headers.authorization',
+  'headers["x-auth-token"]',
+  'headers["x-security-token"]',
+  'token',
+  '*.token',
+];
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    { level, base: { service: 'metastudio-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    destination as never,
+  );
+}
+
+/** Callback URLs carry a credential: logs keep only the path prefix. */
+export function redactCallbackUrl(url: string): string {
+  return url.replace(/(\/callbacks\/picture-modeling\/)[^/?#]+/, '$1[redacted]');
+}

@@ -1,0 +1,36 @@
+/** MssError: how every upstream or gateway failure reaches clients, as a union member. */
+import { GatewayErrorCode, MetaStudioError, isMetaStudioError } from '../metastudio/errors.js';
+import { builder } from './builder.js';
+
+export const MssErrorOriginEnum = builder.enumType('MssErrorOrigin', {
+  values: {
+    UPSTREAM: { description: 'MetaStudio (or its API Gateway) answered with this error' },
+    GATEWAY: { description: 'The gateway refused the input or could not get an answer from MetaStudio' },
+  } as const,
+});
+
+builder.objectType(MetaStudioError, {
+  name: 'MssError',
+  description: 'A failure clients are expected to handle: upstream errors keep their code, message and status.',
+  fields: (t) => ({
+    errorCode: t.exposeString('code', { description: "Upstream's error_code (e.g. MSS.00000003) or a GATEWAY.* code" }),
+    errorMsg: t.exposeString('message'),
+    httpStatus: t.exposeInt('httpStatus', { description: 'Upstream status, or the status the gateway chose' }),
+    requestId: t.string({ nullable: true, description: 'Upstream X-Request-Id', resolve: (e) => e.requestId ?? null }),
+    origin: t.field({ type: MssErrorOriginEnum, resolve: (e) => e.origin }),
+  }),
+});
+
+export const MssErrorClass = MetaStudioError;
+
+/** Anything unexpected becomes a masked GATEWAY error rather than a leaked stack. */
+export function asMetaStudioError(error: unknown): MetaStudioError {
+  if (isMetaStudioError(error)) return error;
+  return new MetaStudioError({
+    code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
+    message: 'The gateway could not complete the call',
+    httpStatus: 502,
+    origin: 'GATEWAY',
+    cause: error,
+  });
+}

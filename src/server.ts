@@ -1,0 +1,116 @@
+/**
+ * The only module that knows node:http, ws and ports: binds a Gateway to a listening
+ * server, with graphql-ws on /graphql, and shuts it down gracefully.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { parse, validate, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Gateway } from './gateway.js';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  /** Stop accepting, let in-flight requests finish within `graceMs`, close websockets with 1001. */
+  close(graceMs?: number): Promise<void>;
+}
+
+interface EnvelopRoot {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+}
+
+/** Bytes of an unread request body we are willing to read (and discard) after answering. */
+const DRAIN_AFTER_RESPONSE_MS = 5000;
+
+export async function startServer(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
+  const sockets = new Set<Socket>();
+  const inFlight = new Set<ServerResponse>();
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+    res.on('finish', () => {
+      // Answered before the body was read (a refused upload): stop parsing, discard what
+      // is left for a while so the client sees the answer, then cut the connection.
+      if (req.complete) return;
+      req.unpipe();
+      req.resume();
+      const timer = setTimeout(() => req.socket.destroy(), DRAIN_AFTER_RESPONSE_MS);
+      timer.unref();
+      req.once('end', () => clearTimeout(timer));
+    });
+    gateway.handle(req, res);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const yoga = gateway.yoga;
+  useServer<Record<string, unknown>, { request: IncomingMessage; socket: WebSocket }>(
+    {
+      execute: (args) => (args.rootValue as EnvelopRoot).execute(args) as never,
+      subscribe: (args) => (args.rootValue as EnvelopRoot).subscribe(args) as never,
+      // Yoga's envelop, so the same plugins (limits, masking) and caches apply over WebSocket.
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse: envParse, validate: envValidate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        let document;
+        try {
+          document = (envParse ?? parse)(payload.query);
+        } catch (error) {
+          return [error as never];
+        }
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName ?? null,
+          document,
+          variableValues: payload.variables ?? null,
+          contextValue: { ...(await contextFactory()), ...gateway.createContext() },
+          rootValue: { execute, subscribe },
+        };
+        const errors = (envValidate ?? validate)(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // 1001 Going Away: clients reconnect, possibly to another instance.
+      for (const client of wss.clients) client.close(1001, 'Server shutting down');
+      wss.close();
+      // Idle keep-alive sockets are closed now; busy ones after their response or the grace time.
+      server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const socket of sockets) socket.destroy();
+      for (const client of wss.clients) client.terminate();
+      await closed;
+    },
+  };
+}
