@@ -68,6 +68,8 @@ export interface Emulator {
   /** Latency added to every answer. */
   setLatency(ms: number): void;
   countCalls(operation: string): number;
+  /** Requests that reached a route, counted on arrival (answered or not). */
+  countReceived(operation: string): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -113,6 +115,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const world = new JobWorld({ jobDurationMs: options.jobDurationMs ?? 3000, callbackMode: options.callbackMode ?? 'normal' });
   const faults: Fault[] = [];
   const calls: RecordedCall[] = [];
+  const received: string[] = [];
   let latencyMs = 0;
   const sockets = new Set<Socket>();
 
@@ -143,6 +146,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       await drain(req);
       return send(404, { error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published in the environment', request_id: requestId }, 'Unknown');
     }
+    received.push(route.operation);
     const match = route.pattern.exec(url.pathname)!;
     const pathProject = safeDecode(match[1]!);
 
@@ -305,9 +309,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       latencyMs = ms;
     },
     countCalls: (operation) => calls.filter((c) => c.operation === operation).length,
+    countReceived: (operation) => received.filter((o) => o === operation).length,
     reset() {
       faults.length = 0;
       calls.length = 0;
+      received.length = 0;
       latencyMs = 0;
       world.callbackMode = 'normal';
     },

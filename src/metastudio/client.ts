@@ -100,12 +100,13 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
     iamToken: options.iamToken,
   });
 
-  function get<T>(operation: string, spec: Omit<RequestSpec, 'method'>, call: CallOptions | undefined) {
+  // async so that input refused while preparing (e.g. a non-ASCII X-App-UserId) rejects, never throws.
+  async function get<T>(operation: string, spec: Omit<RequestSpec, 'method'>, call: CallOptions | undefined) {
     const prepared = prepareRequest(signing(), { ...spec, method: 'GET', appUserId: call?.appUserId });
     return transport.send<T>(prepared, { operation, signal: call?.signal, retry: true });
   }
 
-  function postJson<T>(operation: string, path: string, value: unknown, call: CallOptions | undefined) {
+  async function postJson<T>(operation: string, path: string, value: unknown, call: CallOptions | undefined) {
     const prepared = prepareRequest(signing(), {
       method: 'POST',
       path,
@@ -134,7 +135,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
       return transport.send(prepared, { operation: 'CreatePictureModelingJob', stream: multipart.body, signal: input.signal });
     },
 
-    createPictureModelingByUrlJob(input) {
+    async createPictureModelingByUrlJob(input) {
       const body: Record<string, string> = { picture_url: input.pictureUrl, style_id: input.styleId, name: input.name };
       if (input.notifyUrl) body['notify_url'] = input.notifyUrl;
       return postJson('CreatePictureModelingByUrlJob', `${STYLIZED}/picture-modelings-by-url`, body, input);

@@ -70,23 +70,46 @@ export function createTransport(options: TransportOptions): Transport {
     const started = performance.now();
     let status: number | string = 'error';
     let requestId: string | undefined;
+    // undici's own timeouts run on a coarse clock (up to a second late), so the deadline is
+    // ours: it starts once the request body has been sent, and covers the whole answer.
+    const deadline = new AbortController();
+    const timedOut = new MetaStudioError({
+      code: GatewayErrorCode.UPSTREAM_TIMEOUT,
+      message: `MetaStudio did not answer within ${options.timeoutMs} ms`,
+      httpStatus: 504,
+      origin: 'GATEWAY',
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const startClock = () => {
+      timer ??= setTimeout(() => deadline.abort(timedOut), options.timeoutMs);
+    };
+    const signal = send.signal ? AbortSignal.any([send.signal, deadline.signal]) : deadline.signal;
+    let body: PreparedRequest['body'] | Readable | null = prepared.body ?? null;
+    if (send.stream) {
+      const source = send.stream;
+      body = Readable.from(
+        (async function* () {
+          yield* source;
+          startClock();
+        })(),
+        { objectMode: false },
+      );
+    } else {
+      startClock();
+    }
     try {
-      const response = await pool.request({
-        method: prepared.method,
-        path: prepared.path,
-        headers: prepared.headers,
-        body: send.stream ? Readable.from(send.stream, { objectMode: false }) : (prepared.body ?? null),
-        signal: send.signal,
-      });
+      const response = await pool.request({ method: prepared.method, path: prepared.path, headers: prepared.headers, body, signal });
+      startClock();
       status = response.statusCode;
       requestId = headerString(response.headers['x-request-id']);
       const text = await readText(response.body);
       return interpret<T>(response.statusCode, headerString(response.headers['content-type']), text, requestId);
     } catch (error) {
-      const mapped = mapFault(error, requestId);
+      const mapped = deadline.signal.aborted ? timedOut : mapFault(error, requestId);
       if (status === 'error') status = mapped.code;
       throw mapped;
     } finally {
+      clearTimeout(timer);
       options.onCall?.({ operation: send.operation, status, durationMs: performance.now() - started, requestId });
     }
   }
