@@ -9,7 +9,8 @@ import { ANONYMOUS, type JobRecord } from '../jobs/job-record.js';
 import { checkNotifyUrl } from '../jobs/relay.js';
 import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';
-import { inspectPhoto, type PhotoSource } from './photo-stream.js';
+import { inspectPhoto, tooLarge, type PhotoSource } from './photo-stream.js';
+import type { HintedFileUpload } from './use-streaming-uploads.js';
 
 export const MAX_NAME_LENGTH = 64;
 export const MAX_STYLE_ID_LENGTH = 128;
@@ -62,6 +63,9 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
     source = upload.createReadStream() as unknown as PhotoSource;
+    const hint = (upload as HintedFileUpload).sizeHint;
+    // Known to be too large from Content-Length: refuse before calling upstream at all.
+    if (hint && hint.min > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
     const photo = await inspectPhoto(source, { maxBytes: config.maxUploadBytes });
     bytes = photo.bytesRead;
 

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { processRequest, Upload } from 'graphql-upload-minimal';
+import { processRequest, Upload, type FileUpload } from 'graphql-upload-minimal';
+import { scanFileStart, type FileSizeHint } from './file-size-hint.js';
 
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'] as const;
 
@@ -14,6 +15,11 @@ export interface StreamingUploadOptions {
   maxFileBytes: number;
   /** Size cap for the `operations` and `map` fields. @default 1 MiB */
   maxFieldBytes?: number;
+}
+
+/** A FileUpload that may know its size from the request's Content-Length. */
+export interface HintedFileUpload extends FileUpload {
+  sizeHint?: FileSizeHint | undefined;
 }
 
 export function isMultipartRequest(request: Request): boolean {
@@ -45,6 +51,8 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
       const { req, res } = serverContext as { req?: IncomingMessage; res?: ServerResponse };
       if (!req) throw httpError('Multipart uploads need the Node.js HTTP server', 400);
       setRequestParser(async () => {
+        // Attached before busboy, so it sees each chunk first.
+        const scanner = scanFileStart(req, request.headers.get('content-type') ?? '');
         let operations: unknown;
         try {
           operations = await processRequest(req, res as ServerResponse, {
@@ -53,16 +61,24 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
             maxFiles: 10,
           });
         } catch (error) {
+          scanner.dispose();
           const status = (error as { status?: number }).status;
           throw httpError((error as Error).message, status === 413 ? 413 : 400);
         }
         const uploads = collectUploads(operations);
-        if (uploads.length > 1) throw httpError(`One file per request: this request maps ${uploads.length} files`, 400);
+        if (uploads.length > 1) {
+          scanner.dispose();
+          throw httpError(`One file per request: this request maps ${uploads.length} files`, 400);
+        }
         try {
           // Resolves as soon as the file part starts (nothing is buffered); rejects if the map names a missing file.
-          await Promise.all(uploads.map((u) => u.promise));
+          const files = await Promise.all(uploads.map((u) => u.promise));
+          const hint = scanner.hint();
+          for (const file of files) (file as HintedFileUpload).sizeHint = hint;
         } catch (error) {
           throw httpError((error as Error).message, 400);
+        } finally {
+          scanner.dispose();
         }
         return operations as never;
       });

@@ -24,7 +24,8 @@ export function makePng(width: number, height: number, totalBytes = 0): Buffer {
 
 /** A JPEG: SOI, `exifBytes` of APP1 segments, SOF0 with the dimensions, then filler up to `totalBytes`. */
 export function makeJpeg(width: number, height: number, options: { exifBytes?: number; totalBytes?: number } = {}): Buffer {
-  const parts: Buffer[] = [Buffer.from([0xff, 0xd8])];
+  // SOI, then an APP0 JFIF segment as every common encoder writes.
+  const parts: Buffer[] = [Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00])];
   let left = options.exifBytes ?? 0;
   while (left > 0) {
     const n = Math.min(left, 65533);
