@@ -195,7 +195,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       case 'CreatePictureModelingJob': {
         const form = await readPictureForm(req, raw, config.maxPhotoBytes);
         const job = createJob(form, appUserId);
-        return { body: { job_id: job.jobId, model_asset_id: job.assetId }, record: { ...form, photoBytes: form.photoBytes } };
+        if (world.completeBeforeReply) {
+          world.complete(job.jobId);
+          await world.settle();
+        }
+        return { body: { job_id: job.jobId, model_asset_id: job.assetId }, record: form };
       }
       case 'CreatePictureModelingByUrlJob': {
         const body = parseJson(raw!);
@@ -316,6 +320,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       received.length = 0;
       latencyMs = 0;
       world.callbackMode = 'normal';
+      world.completeBeforeReply = false;
     },
     async close() {
       world.dispose();

@@ -72,6 +72,8 @@ export class JobWorld {
   readonly callbacks: CallbackRecord[] = [];
   callbackMode: CallbackMode;
   jobDurationMs: number;
+  /** End each new job and deliver its callback before the create call is answered (a race MetaStudio can produce). */
+  completeBeforeReply = false;
   private readonly repeatCount: number;
   private readonly pendingCallbacks = new Set<Promise<void>>();
 

@@ -1,0 +1,354 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
+import { createCallbackTokens } from '../src/jobs/callback-token.js';
+import { createRelay, verifyRelaySignature, SIGNATURE_HEADER } from '../src/jobs/relay.js';
+import { recordFromUpstream } from '../src/jobs/job-record.js';
+import { createLogger } from '../src/observability/logger.js';
+import { createMetrics } from '../src/observability/metrics.js';
+import { makePng } from './support/images.js';
+import { uploadPhoto } from './support/multipart.js';
+import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { sseSubscribe, subscribe, wsClient } from './support/subscriptions.js';
+
+const CALLBACK_SECRET = 'test-callback-secret-0123456789';
+let h: Harness;
+const clients: Array<{ dispose: () => unknown }> = [];
+
+beforeAll(async () => {
+  // Jobs never end by themselves here: each test decides when (and how) they end.
+  h = await startHarness({ emulator: { jobDurationMs: 3_600_000 }, env: { CALLBACK_SECRET } });
+});
+afterAll(async () => {
+  await h.close();
+});
+afterEach(() => {
+  h.emulator.reset();
+  for (const c of clients.splice(0)) void c.dispose();
+});
+
+function client() {
+  const c = wsClient(h.wsUrl);
+  clients.push(c);
+  return c;
+}
+
+async function createJob(name = `job-${Math.random().toString(36).slice(2)}`, input: Record<string, unknown> = {}) {
+  const { body } = await uploadPhoto(h.url, { file: makePng(320, 240), input: { name, ...input } });
+  const created = body.data.createPictureModelingJob;
+  expect(created.__typename).toBe('PictureModelingJobCreated');
+  return created as { jobId: string; modelAssetId: string };
+}
+
+function notifyUrlOf(jobName: string): string {
+  const call = h.emulator.calls.find((c) => c.operation === 'CreatePictureModelingJob' && (c.body as { name?: string })?.name === jobName);
+  return (call!.body as { notifyUrl: string }).notifyUrl;
+}
+
+async function callbacksAccepted(): Promise<number> {
+  const text = await (await fetch(`${h.url}/metrics`)).text();
+  return Number(/^gateway_callbacks_total\{result="accepted"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
+describe('completion reaches subscribers whatever the timing', () => {
+  it('subscribe, then the callback: one event over graphql-ws, then complete', async () => {
+    const job = await createJob();
+    const sub = subscribe(client(), { jobId: job.jobId });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sub.events).toHaveLength(0);
+    h.emulator.world.complete(job.jobId);
+    await sub.done;
+    expect(sub.completed()).toBe(true);
+    expect(sub.events).toHaveLength(1);
+    expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId: job.jobId, state: 'SUCCEED', modelAssetId: job.modelAssetId, modelCoverUrl: expect.any(String) });
+  });
+
+  it('the callback, then a late subscriber: emitted at once from the store', async () => {
+    const job = await createJob();
+    const accepted = await callbacksAccepted();
+    h.emulator.world.complete(job.jobId);
+    await waitFor(async () => (await h.gateway.services.store.getJob(job.jobId))?.state === 'SUCCEED');
+    expect(await callbacksAccepted()).toBe(accepted + 1);
+    const shows = h.emulator.countReceived('ShowPictureModelingJob');
+    const sub = subscribe(client(), { jobId: job.jobId });
+    await sub.done;
+    expect(sub.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual(['SUCCEED']);
+    // Terminal jobs are answered from the store.
+    const { body } = await gql(h.url, 'query($id: ID!) { pictureModelingJob(jobId: $id) { ... on PictureModelingJob { state } } }', { id: job.jobId });
+    expect(body.data.pictureModelingJob.state).toBe('SUCCEED');
+    expect(h.emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
+  });
+
+  it('a callback that arrives before the create call has returned still completes the job', async () => {
+    h.emulator.world.completeBeforeReply = true;
+    const all = subscribe(client());
+    const job = await createJob();
+    await waitFor(() => all.events.length > 0);
+    expect(all.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId: job.jobId, state: 'SUCCEED' });
+    expect(h.emulator.world.callbacks.filter((c) => c.jobId === job.jobId).map((c) => c.status)).toEqual([202]);
+  });
+
+  it('FAILED carries errorInfo', async () => {
+    const job = await createJob(`fail-${Math.random().toString(36).slice(2)}`);
+    const sub = subscribe(client(), { jobId: job.jobId });
+    h.emulator.world.complete(job.jobId);
+    await sub.done;
+    expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({
+      state: 'FAILED',
+      errorInfo: { errorCode: 'MSS.10001006', errorMsg: 'Asset create job failed' },
+    });
+  });
+
+  for (const state of ['PARTIAL_SUCCEED', 'CANCELED'] as const) {
+    it(`${state} counts as terminal`, async () => {
+      const job = await createJob();
+      const sub = subscribe(client(), { jobId: job.jobId });
+      h.emulator.world.complete(job.jobId, state);
+      await sub.done;
+      expect(sub.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual([state]);
+      expect(await h.gateway.services.store.listPendingJobIds(1000)).not.toContain(job.jobId);
+    });
+  }
+
+  it('duplicate callbacks give one event', async () => {
+    h.emulator.world.callbackMode = 'repeat';
+    const all = subscribe(client());
+    const job = await createJob();
+    const accepted = await callbacksAccepted();
+    h.emulator.world.complete(job.jobId);
+    await waitFor(async () => (await callbacksAccepted()) >= accepted + 3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(all.events.filter((e) => e.data.pictureModelingJobCompleted.jobId === job.jobId)).toHaveLength(1);
+  });
+
+  it('a GET on the notify_url works as a trigger too', async () => {
+    h.emulator.world.callbackMode = 'suppress';
+    const name = `get-${Math.random().toString(36).slice(2)}`;
+    const job = await createJob(name);
+    const sub = subscribe(client(), { jobId: job.jobId });
+    h.emulator.world.complete(job.jobId);
+    const res = await fetch(notifyUrlOf(name));
+    expect(res.status).toBe(202);
+    await sub.done;
+    expect(sub.events[0].data.pictureModelingJobCompleted.state).toBe('SUCCEED');
+  });
+
+  it('an empty or non-JSON POST body is fine', async () => {
+    h.emulator.world.callbackMode = 'suppress';
+    const name = `empty-${Math.random().toString(36).slice(2)}`;
+    const job = await createJob(name);
+    h.emulator.world.complete(job.jobId);
+    expect((await fetch(notifyUrlOf(name), { method: 'POST' })).status).toBe(202);
+    expect((await fetch(notifyUrlOf(name), { method: 'POST', body: 'not json', headers: { 'content-type': 'text/plain' } })).status).toBe(202);
+    await waitFor(async () => (await h.gateway.services.store.getJob(job.jobId))?.state === 'SUCCEED');
+  });
+
+  it('SSE: the same subscription over server-sent events', async () => {
+    const job = await createJob();
+    const abort = new AbortController();
+    const sse = await sseSubscribe(h.url, { jobId: job.jobId }, abort.signal);
+    expect(sse.status).toBe(200);
+    expect(sse.contentType).toMatch(/text\/event-stream/);
+    h.emulator.world.complete(job.jobId);
+    await waitFor(() => sse.ended());
+    expect(sse.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual(['SUCCEED']);
+    abort.abort();
+  });
+
+  it('an unknown jobId is an error, not a hang', async () => {
+    const sub = subscribe(client(), { jobId: 'no-such-job' });
+    await sub.done;
+    // graphql-ws delivers the subscribe error as one result with errors, then completes.
+    expect(sub.events).toHaveLength(1);
+    expect(sub.events[0].data ?? null).toBeNull();
+    expect(sub.events[0].errors[0]).toMatchObject({ message: 'Unknown picture-modeling job: no-such-job', extensions: { code: 'JOB_NOT_FOUND' } });
+    expect(sub.completed()).toBe(true);
+  });
+});
+
+describe('the callback endpoint refuses what it cannot trust', () => {
+  it('missing, malformed, forged, altered and expired tokens change nothing', async () => {
+    h.emulator.world.callbackMode = 'suppress';
+    const name = `forge-${Math.random().toString(36).slice(2)}`;
+    const job = await createJob(name);
+    h.emulator.world.complete(job.jobId);
+    const real = notifyUrlOf(name);
+    const base = real.slice(0, real.lastIndexOf('/') + 1);
+    const token = real.slice(real.lastIndexOf('/') + 1);
+    const [nonce, issued, sig] = token.split('.') as [string, string, string];
+    const shows = h.emulator.countReceived('ShowPictureModelingJob');
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    const expired = createCallbackTokens(CALLBACK_SECRET, 60).issue(Date.now() - 10 * 86400_000).token;
+    const cases: Array<[string, number]> = [
+      [base.slice(0, -1), 404],
+      [base, 404],
+      [`${base}garbage`, 404],
+      [`${base}${nonce}.${issued}.${flip(sig)}`, 401],
+      [`${base}${flip(nonce)}.${issued}.${sig}`, 401],
+      [`${base}${nonce}.${(parseInt(issued, 36) + 1).toString(36)}.${sig}`, 401],
+      [`${base}${createCallbackTokens('another-secret-0123456789', 3600).issue().token}`, 401],
+      [`${base}${expired}`, 401],
+    ];
+    for (const [url, status] of cases) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job_id: job.jobId, result: 'SUCCEED' }) });
+      expect({ url, status: res.status }).toEqual({ url, status });
+    }
+    expect((await fetch(real, { method: 'PUT' })).status).toBe(405);
+    expect((await fetch(real, { method: 'POST', body: 'x'.repeat(100_000) })).status).toBe(413);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
+    expect((await h.gateway.services.store.getJob(job.jobId))?.state).toBe('WAITING');
+  });
+});
+
+describe('graphql-ws protocol', () => {
+  it('a connection that never sends connection_init is closed with 4408', async () => {
+    const socket = new WebSocket(h.wsUrl, 'graphql-transport-ws');
+    const code = await new Promise<number>((resolve) => socket.on('close', (c) => resolve(c)));
+    expect(code).toBe(4408);
+  });
+});
+
+describe('the poller completes jobs whose callback never comes', () => {
+  it('no callback at all -> the poller completes the subscription', async () => {
+    const emulator = await createEmulator({ jobDurationMs: 300, callbackMode: 'suppress' });
+    const polled = await startHarness({ sharedEmulator: emulator, env: { POLL_INTERVAL_MS: '100' } });
+    try {
+      const { body } = await uploadPhoto(polled.url, { file: makePng(64, 64) });
+      const jobId = body.data.createPictureModelingJob.jobId;
+      const c = wsClient(polled.wsUrl);
+      const sub = subscribe(c, { jobId });
+      await sub.done;
+      expect(sub.events[0].data.pictureModelingJobCompleted.state).toBe('SUCCEED');
+      expect(emulator.world.callbacks).toHaveLength(0);
+      await c.dispose();
+      // Terminal jobs are never polled again.
+      const shows = emulator.countReceived('ShowPictureModelingJob');
+      await new Promise((r) => setTimeout(r, 350));
+      expect(emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
+    } finally {
+      await polled.close();
+      await emulator.close();
+    }
+  });
+});
+
+describe('a gateway restart between create and callback', () => {
+  it('still delivers: new process, same DATABASE_PATH', async () => {
+    const emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+    const dir = tempDir();
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_PATH: join(dir, 'gw.db'),
+      METASTUDIO_ENDPOINT: emulator.url,
+      METASTUDIO_PROJECT_ID: emulator.config.projectId,
+      CLOUD_SDK_AK: emulator.config.ak,
+      CLOUD_SDK_SK: emulator.config.sk,
+      POLL_INTERVAL_MS: '600000',
+      LOG_LEVEL: 'warn',
+    };
+    const url = `http://127.0.0.1:${port}`;
+    let child = await startProcess(env);
+    try {
+      const { body } = await uploadPhoto(url, { file: makePng(64, 64) });
+      const jobId = body.data.createPictureModelingJob.jobId;
+      await stopProcess(child);
+      child = await startProcess(env);
+      const c = wsClient(`ws://127.0.0.1:${port}/graphql`);
+      const sub = subscribe(c, { jobId });
+      await new Promise((r) => setTimeout(r, 100));
+      emulator.world.complete(jobId);
+      await sub.done;
+      expect(sub.events[0]?.data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
+      expect(emulator.world.callbacks.at(-1)?.status).toBe(202);
+      await c.dispose();
+    } finally {
+      await stopProcess(child);
+      await emulator.close();
+    }
+  });
+});
+
+describe('relay to the client notifyUrl', () => {
+  it('POSTs the completed job, signed; the receiver can verify it', async () => {
+    const received: Array<{ signature: string; body: string }> = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ signature: String(req.headers[SIGNATURE_HEADER.toLowerCase()]), body });
+        res.writeHead(received.length === 1 ? 503 : 204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const notifyUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    const job = await createJob(undefined, { notifyUrl });
+    h.emulator.world.complete(job.jobId);
+    // The first delivery gets a 503 and is retried.
+    await waitFor(() => received.length >= 2, 8000);
+    const secret = await h.gateway.services.store.getOrCreateSecret('relay', () => 'unused');
+    const last = received.at(-1)!;
+    expect(verifyRelaySignature(secret, last.signature, last.body)).toBe(true);
+    expect(verifyRelaySignature(secret, last.signature, last.body.replace('SUCCEED', 'FAILED'))).toBe(false);
+    expect(verifyRelaySignature('wrong-secret', last.signature, last.body)).toBe(false);
+    expect(JSON.parse(last.body)).toMatchObject({ event: 'pictureModelingJobCompleted', job: { jobId: job.jobId, state: 'SUCCEED' } });
+    await new Promise<void>((r) => hook.close(() => r()));
+  });
+
+  it('refuses loopback and private targets unless allowed, and never fails the subscription', async () => {
+    let hits = 0;
+    const hook = createServer((_req, res) => {
+      hits++;
+      res.end();
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const metrics = createMetrics({ defaultMetrics: false });
+    const relay = createRelay({ secret: 's'.repeat(32), allowPrivate: false, log: createLogger('silent'), metrics, baseDelayMs: 10 });
+    const record = recordFromUpstream({ job_id: 'j1', state: 'SUCCEED' }, { notifyUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/x` });
+    relay.send(record);
+    relay.send({ ...record, notifyUrl: 'http://169.254.169.254/latest/meta-data' });
+    relay.send({ ...record, notifyUrl: 'http://[::1]:1/x' });
+    await relay.drain();
+    expect(hits).toBe(0);
+    expect((await metrics.registry.getSingleMetricAsString('gateway_relays_total')).match(/refused"\} (\d+)/)?.[1]).toBe('3');
+    await relay.close();
+    await new Promise<void>((r) => hook.close(() => r()));
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function startProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      if (output.includes('listening on')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => (output += String(c)));
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code}): ${output}`)));
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
