@@ -31,7 +31,7 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 export const QUERY_LIMITS = {
   maxDepth: 10,
-  maxCost: 5000,
+  maxCost: 1000,
   maxAliases: 20,
   maxDirectives: 20,
   maxTokens: 2000,

@@ -3,7 +3,7 @@
  * is read, so a completion cannot fall between the read and the subscribe; a job that is
  * already terminal is emitted at once.
  */
-import { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import { isMetaStudioError } from '../metastudio/errors.js';
 import { isTerminal } from '../metastudio/types.js';
 import { AsyncQueue } from './async-queue.js';
@@ -63,15 +63,15 @@ export async function openCompletionStream(
   } catch (error) {
     queue.close();
     if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) {
-      throw new GraphQLError(`Unknown picture-modeling job: ${jobId}`, { extensions: { code: 'JOB_NOT_FOUND', upstreamCode: error.code } });
+      throw createGraphQLError(`Unknown picture-modeling job: ${jobId}`, { extensions: { code: 'JOB_NOT_FOUND', upstreamCode: error.code } });
     }
-    throw new GraphQLError(`The job ${jobId} could not be looked up: ${isMetaStudioError(error) ? error.message : 'internal error'}`, {
+    throw createGraphQLError(`The job ${jobId} could not be looked up: ${isMetaStudioError(error) ? error.message : 'internal error'}`, {
       extensions: { code: isMetaStudioError(error) ? error.code : 'INTERNAL' },
     });
   }
   if (record.owner !== principal) {
     queue.close();
-    throw new GraphQLError(`Unknown picture-modeling job: ${jobId}`, { extensions: { code: 'JOB_NOT_FOUND' } });
+    throw createGraphQLError(`Unknown picture-modeling job: ${jobId}`, { extensions: { code: 'JOB_NOT_FOUND' } });
   }
   listening = true;
   emitOnce(record);

@@ -1,0 +1,78 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type CreatePictureModelingJobInput = {
+  /** Sent upstream as X-App-UserId; ASCII only */
+  appUserId?: string | null | undefined;
+  /** jpg/jpeg/png, at most 3840x2160 (either orientation) */
+  file: File | Blob;
+  /** Model name, unique within the account; at most 64 characters */
+  name: string;
+  /** Optional: the gateway relays the completion to this URL, signed */
+  notifyUrl?: string | null | undefined;
+  /** e.g. system_female_001 */
+  styleId: string;
+};
+
+export type MssErrorOrigin =
+  /** The gateway refused the input or could not get an answer from MetaStudio */
+  | 'GATEWAY'
+  /** MetaStudio (or its API Gateway) answered with this error */
+  | 'UPSTREAM';
+
+/** SUCCEED, PARTIAL_SUCCEED (model made, screenshot failed), FAILED and CANCELED are terminal */
+export type PictureModelingJobState =
+  | 'CANCELED'
+  | 'FAILED'
+  | 'PARTIAL_SUCCEED'
+  | 'PROCESSING'
+  | 'SUCCEED'
+  | 'WAITING';
+
+export type CreatePictureModelingJobMutationVariables = Exact<{
+  input: CreatePictureModelingJobInput;
+}>;
+
+
+export type CreatePictureModelingJobMutation = { createPictureModelingJob:
+    | { __typename: 'MssError', errorCode: string, errorMsg: string, httpStatus: number, requestId: string | null, origin: MssErrorOrigin }
+    | { __typename: 'PictureModelingJobCreated', jobId: string, modelAssetId: string, requestId: string | null }
+   };
+
+export type PictureModelingJobQueryVariables = Exact<{
+  jobId: string;
+}>;
+
+
+export type PictureModelingJobQuery = { pictureModelingJob:
+    | { __typename: 'MssError', errorCode: string, errorMsg: string, httpStatus: number, origin: MssErrorOrigin }
+    | { __typename: 'PictureModelingJob', jobId: string, state: PictureModelingJobState, name: string | null, styleId: string | null, modelCoverUrl: string | null, startTime: string | null, endTime: string | null, errorInfo: { errorCode: string | null, errorMsg: string | null } | null, modelAsset: { assetId: string, assetState: string | null, coverUrl: string | null } | null }
+   };
+
+export type PictureModelingJobsQueryVariables = Exact<{
+  offset?: number | null | undefined;
+  limit?: number | null | undefined;
+  states?: Array<PictureModelingJobState> | PictureModelingJobState | null | undefined;
+}>;
+
+
+export type PictureModelingJobsQuery = { pictureModelingJobs:
+    | { __typename: 'MssError', errorCode: string, errorMsg: string, httpStatus: number, origin: MssErrorOrigin }
+    | { __typename: 'PictureModelingJobList', totalCount: number, jobs: Array<{ jobId: string, state: PictureModelingJobState, name: string | null, modelAsset: { assetId: string, assetState: string | null } | null }> }
+   };
+
+export type PictureModelingJobCompletedSubscriptionVariables = Exact<{
+  jobId?: string | null | undefined;
+}>;
+
+
+export type PictureModelingJobCompletedSubscription = { pictureModelingJobCompleted: { jobId: string, state: PictureModelingJobState, modelAssetId: string | null, modelCoverUrl: string | null, endTime: string | null, errorInfo: { errorCode: string | null, errorMsg: string | null } | null } };
+
+
+export const CreatePictureModelingJobDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreatePictureModelingJob"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreatePictureModelingJobInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createPictureModelingJob"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PictureModelingJobCreated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"jobId"}},{"kind":"Field","name":{"kind":"Name","value":"modelAssetId"}},{"kind":"Field","name":{"kind":"Name","value":"requestId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MssError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"errorMsg"}},{"kind":"Field","name":{"kind":"Name","value":"httpStatus"}},{"kind":"Field","name":{"kind":"Name","value":"requestId"}},{"kind":"Field","name":{"kind":"Name","value":"origin"}}]}}]}}]}}]} as unknown as DocumentNode<CreatePictureModelingJobMutation, CreatePictureModelingJobMutationVariables>;
+export const PictureModelingJobDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PictureModelingJob"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"jobId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pictureModelingJob"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"jobId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"jobId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PictureModelingJob"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"jobId"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"styleId"}},{"kind":"Field","name":{"kind":"Name","value":"modelCoverUrl"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}},{"kind":"Field","name":{"kind":"Name","value":"errorInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"errorMsg"}}]}},{"kind":"Field","name":{"kind":"Name","value":"modelAsset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"assetId"}},{"kind":"Field","name":{"kind":"Name","value":"assetState"}},{"kind":"Field","name":{"kind":"Name","value":"coverUrl"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MssError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"errorMsg"}},{"kind":"Field","name":{"kind":"Name","value":"httpStatus"}},{"kind":"Field","name":{"kind":"Name","value":"origin"}}]}}]}}]}}]} as unknown as DocumentNode<PictureModelingJobQuery, PictureModelingJobQueryVariables>;
+export const PictureModelingJobsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PictureModelingJobs"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"offset"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"limit"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"states"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PictureModelingJobState"}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pictureModelingJobs"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"offset"},"value":{"kind":"Variable","name":{"kind":"Name","value":"offset"}}},{"kind":"Argument","name":{"kind":"Name","value":"limit"},"value":{"kind":"Variable","name":{"kind":"Name","value":"limit"}}},{"kind":"Argument","name":{"kind":"Name","value":"states"},"value":{"kind":"Variable","name":{"kind":"Name","value":"states"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PictureModelingJobList"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"jobs"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"jobId"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"modelAsset"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"assetId"}},{"kind":"Field","name":{"kind":"Name","value":"assetState"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MssError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"errorMsg"}},{"kind":"Field","name":{"kind":"Name","value":"httpStatus"}},{"kind":"Field","name":{"kind":"Name","value":"origin"}}]}}]}}]}}]} as unknown as DocumentNode<PictureModelingJobsQuery, PictureModelingJobsQueryVariables>;
+export const PictureModelingJobCompletedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"PictureModelingJobCompleted"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"jobId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pictureModelingJobCompleted"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"jobId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"jobId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"jobId"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"modelAssetId"}},{"kind":"Field","name":{"kind":"Name","value":"modelCoverUrl"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}},{"kind":"Field","name":{"kind":"Name","value":"errorInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"errorMsg"}}]}}]}}]}}]} as unknown as DocumentNode<PictureModelingJobCompletedSubscription, PictureModelingJobCompletedSubscriptionVariables>;

@@ -1,0 +1,99 @@
+/**
+ * Typed operations a frontend can import. `graphql()` returns a TypedDocumentNode whose
+ * result and variables types come from schema.graphql (regenerate with `npm run codegen`).
+ */
+import { graphql } from './generated/gql.js';
+
+export const CreatePictureModelingJob = graphql(`
+  mutation CreatePictureModelingJob($input: CreatePictureModelingJobInput!) {
+    createPictureModelingJob(input: $input) {
+      __typename
+      ... on PictureModelingJobCreated {
+        jobId
+        modelAssetId
+        requestId
+      }
+      ... on MssError {
+        errorCode
+        errorMsg
+        httpStatus
+        requestId
+        origin
+      }
+    }
+  }
+`);
+
+export const PictureModelingJob = graphql(`
+  query PictureModelingJob($jobId: ID!) {
+    pictureModelingJob(jobId: $jobId) {
+      __typename
+      ... on PictureModelingJob {
+        jobId
+        state
+        name
+        styleId
+        modelCoverUrl
+        startTime
+        endTime
+        errorInfo {
+          errorCode
+          errorMsg
+        }
+        modelAsset {
+          assetId
+          assetState
+          coverUrl
+        }
+      }
+      ... on MssError {
+        errorCode
+        errorMsg
+        httpStatus
+        origin
+      }
+    }
+  }
+`);
+
+export const PictureModelingJobs = graphql(`
+  query PictureModelingJobs($offset: Int, $limit: Int, $states: [PictureModelingJobState!]) {
+    pictureModelingJobs(offset: $offset, limit: $limit, states: $states) {
+      __typename
+      ... on PictureModelingJobList {
+        totalCount
+        jobs {
+          jobId
+          state
+          name
+          modelAsset {
+            assetId
+            assetState
+          }
+        }
+      }
+      ... on MssError {
+        errorCode
+        errorMsg
+        httpStatus
+        origin
+      }
+    }
+  }
+`);
+
+export const PictureModelingJobCompleted = graphql(`
+  subscription PictureModelingJobCompleted($jobId: ID) {
+    pictureModelingJobCompleted(jobId: $jobId) {
+      jobId
+      state
+      modelAssetId
+      modelCoverUrl
+      endTime
+      errorInfo {
+        errorCode
+        errorMsg
+      }
+    }
+  }
+`);

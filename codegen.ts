@@ -1,0 +1,28 @@
+/**
+ * GraphQL Code Generator: typed documents for the operations in client/operations.ts,
+ * from the checked-in schema.graphql. `npm run codegen` writes them; CI runs --check.
+ */
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: './schema.graphql',
+  documents: ['client/operations.ts'],
+  ignoreNoDocuments: false,
+  // ESM output: relative imports carry their .js extension.
+  emitLegacyCommonJSImports: false,
+  generates: {
+    'client/generated/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        // Uploads are browser File or Blob objects; every scalar must be mapped explicitly.
+        strictScalars: true,
+        scalars: { Upload: 'File | Blob', ID: 'string' },
+        enumsAsTypes: true,
+        useTypeImports: true,
+      },
+    },
+  },
+};
+
+export default config;
