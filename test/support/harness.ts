@@ -26,6 +26,8 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   /** Reuse an emulator (and do not close it). */
   sharedEmulator?: Emulator;
+  /** Listen on this port (to restart an instance in place). @default 0 */
+  port?: number;
 }
 
 export function tempDir(prefix = 'gw-test-'): string {
@@ -57,7 +59,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger: createLogger(config.logLevel, sink),
     publicUrl: () => server!.url,
   });
-  server = await startServer(gateway, { port: 0, host: '127.0.0.1' });
+  server = await startServer(gateway, { port: options.port ?? 0, host: '127.0.0.1' });
   return {
     url: server.url,
     wsUrl: `${server.url.replace(/^http/, 'ws')}/graphql`,

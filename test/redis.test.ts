@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
+import { createRedisBackend } from '../src/jobs/redis-store.js';
+import { createLogger } from '../src/observability/logger.js';
+import { makePng } from './support/images.js';
+import { uploadPhoto } from './support/multipart.js';
+import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { freePort, startRedis, type RedisServer } from './support/redis.js';
+import { subscribe, wsClient } from './support/subscriptions.js';
+
+let redis: RedisServer;
+let emulator: Emulator;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+});
+afterAll(async () => {
+  await emulator?.close();
+  await redis?.stop();
+});
+
+const env = (extra: Record<string, string> = {}) => ({ REDIS_URL: redis.url, CALLBACK_SECRET: 'shared-callback-secret-0123456789', ...extra });
+
+async function create(h: Harness) {
+  const { body } = await uploadPhoto(h.url, { file: makePng(64, 64) });
+  expect(body.data.createPictureModelingJob.__typename).toBe('PictureModelingJobCreated');
+  return body.data.createPictureModelingJob.jobId as string;
+}
+
+describe('two gateway instances and one Redis act as one', () => {
+  let a: Harness;
+  let b: Harness;
+  let portA: number;
+  beforeAll(async () => {
+    portA = await freePort();
+    a = await startHarness({ env: env(), sharedEmulator: emulator, port: portA });
+    b = await startHarness({ env: env(), sharedEmulator: emulator });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('a callback that reaches A completes a subscription held on B', async () => {
+    const jobId = await create(a);
+    const client = wsClient(b.wsUrl);
+    const sub = subscribe(client, { jobId });
+    const all = subscribe(client);
+    await new Promise((r) => setTimeout(r, 100));
+    emulator.world.complete(jobId);
+    await sub.done;
+    expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
+    await waitFor(() => all.events.some((e) => e.data.pictureModelingJobCompleted.jobId === jobId));
+    // The callback went to A (its notify_url), the event came out of B.
+    expect(emulator.world.callbacks.filter((c) => c.jobId === jobId).map((c) => new URL(c.url).port)).toEqual([String(portA)]);
+    await client.dispose();
+  });
+
+  it('a late subscriber on B sees a job completed through A', async () => {
+    const jobId = await create(a);
+    emulator.world.complete(jobId);
+    await waitFor(async () => (await a.gateway.services.store.getJob(jobId))?.state === 'SUCCEED');
+    const client = wsClient(b.wsUrl);
+    const sub = subscribe(client, { jobId });
+    await sub.done;
+    expect(sub.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual(['SUCCEED']);
+    await client.dispose();
+  });
+
+  it('one instance restarted: A goes away and comes back on its port; B still gets the completion', async () => {
+    const jobId = await create(a);
+    const client = wsClient(b.wsUrl);
+    const sub = subscribe(client, { jobId });
+    await a.close();
+    a = await startHarness({ env: env(), sharedEmulator: emulator, port: portA });
+    emulator.world.complete(jobId);
+    await sub.done;
+    expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
+    await client.dispose();
+  });
+
+  it('the poller lease: one job is never polled by two instances at once', async () => {
+    const logger = createLogger('silent');
+    const one = createRedisBackend(redis.url, 3600, logger);
+    const two = createRedisBackend(redis.url, 3600, logger);
+    try {
+      expect(await one.store.acquireLease('poll:lease-test', 'one', 300)).toBe(true);
+      expect(await two.store.acquireLease('poll:lease-test', 'two', 300)).toBe(false);
+      expect(await one.store.acquireLease('poll:lease-test', 'one', 300)).toBe(true);
+      await new Promise((r) => setTimeout(r, 350));
+      expect(await two.store.acquireLease('poll:lease-test', 'two', 300)).toBe(true);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+});
+
+describe('polling shared by two instances', () => {
+  it('each pending job is polled about once per interval in all, not once per instance', async () => {
+    const quiet = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress' });
+    const interval = 250;
+    const p1 = await startHarness({ env: env({ POLL_INTERVAL_MS: String(interval) }), sharedEmulator: quiet });
+    const p2 = await startHarness({ env: env({ POLL_INTERVAL_MS: String(interval) }), sharedEmulator: quiet });
+    try {
+      const { body } = await uploadPhoto(p1.url, { file: makePng(32, 32) });
+      const jobId = body.data.createPictureModelingJob.jobId;
+      const before = quiet.countReceived('ShowPictureModelingJob');
+      const windowMs = 2000;
+      await new Promise((r) => setTimeout(r, windowMs));
+      const polls = quiet.countReceived('ShowPictureModelingJob') - before;
+      // Without the lease two instances would make about 2 * windowMs / interval = 16.
+      expect(polls).toBeGreaterThanOrEqual(3);
+      expect(polls).toBeLessThanOrEqual(windowMs / interval + 2);
+      quiet.world.complete(jobId);
+      await waitFor(async () => (await p2.gateway.services.store.getJob(jobId))?.state === 'SUCCEED', 3000);
+    } finally {
+      await p1.close();
+      await p2.close();
+      await quiet.close();
+    }
+  });
+});
+
+describe('Redis failures', () => {
+  it('/ready is 503 while Redis is down; a subscriber that missed the event still completes after it returns', async () => {
+    const a = await startHarness({ env: env({ POLL_INTERVAL_MS: '300' }), sharedEmulator: emulator });
+    const b = await startHarness({ env: env({ POLL_INTERVAL_MS: '300' }), sharedEmulator: emulator });
+    try {
+      expect((await fetch(`${b.url}/ready`)).status).toBe(200);
+      const jobId = await create(a);
+      const client = wsClient(b.wsUrl);
+      const sub = subscribe(client, { jobId });
+      await new Promise((r) => setTimeout(r, 100));
+
+      await redis.stop();
+      await waitFor(async () => (await fetch(`${a.url}/ready`)).status === 503);
+      expect((await fetch(`${b.url}/ready`)).status).toBe(503);
+      expect((await fetch(`${b.url}/health`)).status).toBe(200);
+
+      // The job ends while Redis is down: the callback cannot be stored, nothing is published.
+      emulator.world.complete(jobId);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(sub.events).toHaveLength(0);
+
+      await redis.start();
+      await waitFor(async () => (await fetch(`${a.url}/ready`)).status === 200 && (await fetch(`${b.url}/ready`)).status === 200, 10_000);
+      await Promise.race([sub.done, new Promise((r) => setTimeout(r, 15_000))]);
+      expect(sub.events[0]?.data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
+      await client.dispose();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
