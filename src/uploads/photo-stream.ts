@@ -28,6 +28,9 @@ export interface InspectOptions {
   headerCap?: number;
 }
 
+/** Smallest growth of the buffered header between two attempts to parse it. */
+const JUDGE_EVERY_BYTES = 512;
+
 export function tooLarge(maxBytes: number): MetaStudioError {
   return invalidParameter(`The photo is larger than the ${maxBytes}-byte limit`);
 }
@@ -35,9 +38,11 @@ export function tooLarge(maxBytes: number): MetaStudioError {
 export async function inspectPhoto(source: PhotoSource, options: InspectOptions): Promise<InspectedPhoto> {
   const headerCap = Math.min(options.headerCap ?? 1024 * 1024, options.maxBytes);
   const iterator = source[Symbol.asyncIterator]();
-  const head: Uint8Array[] = [];
+  // One growing buffer, re-judged only every few hundred new bytes: a client that trickles
+  // one byte at a time must not make this quadratic.
+  let head = Buffer.alloc(4096);
   let headBytes = 0;
-  let joined = new Uint8Array(0);
+  let judgedAt = -1;
 
   const fail = (error: MetaStudioError): never => {
     source.destroy?.(error);
@@ -48,12 +53,20 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
     const next = await iterator.next();
     const done = next.done === true;
     if (!done) {
-      head.push(next.value);
-      headBytes += next.value.length;
+      const chunk = next.value;
+      if (headBytes + chunk.length > head.length) {
+        const grown = Buffer.alloc(Math.max(head.length * 2, headBytes + chunk.length));
+        head.copy(grown, 0, 0, headBytes);
+        head = grown;
+      }
+      head.set(chunk, headBytes);
+      headBytes += chunk.length;
       if (headBytes > options.maxBytes) fail(tooLarge(options.maxBytes));
-      joined = Buffer.concat(head);
+      if (headBytes - judgedAt < JUDGE_EVERY_BYTES && headBytes < headerCap) continue;
     }
     if (done && source.truncated) fail(tooLarge(options.maxBytes));
+    judgedAt = headBytes;
+    const joined = head.subarray(0, headBytes);
     const verdict = inspectHeader(joined, done);
     if (verdict.kind === 'invalid') fail(invalidParameter(verdict.reason));
     if (verdict.kind === 'ok') {
