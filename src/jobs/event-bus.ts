@@ -4,6 +4,7 @@
  * the store (a Repeater from pubsub.subscribe would only attach on its first pull).
  * The EventTarget is in memory, or Redis-backed when several instances act as one.
  */
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { JobRecord } from './job-record.js';
 
@@ -20,6 +21,8 @@ export interface JobEventBus {
 type JobEventTarget = EventTarget;
 
 export function createJobEventBus(eventTarget: JobEventTarget = new EventTarget()): JobEventBus {
+  // One listener per open subscription: thousands are expected, not a leak.
+  if (eventTarget instanceof EventTarget) setMaxListeners(0, eventTarget);
   const pubsub = createPubSub<Record<string, [JobRecord] | [string, JobRecord]>>({ eventTarget: eventTarget as never });
   let listeners = 0;
   return {

@@ -1,0 +1,174 @@
+/**
+ * Subscription benchmarks (issue 4): memory per idle graphql-ws subscription, callback ->
+ * delivery latency under a steady callback rate, and fan-out of one completion.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import { request } from 'undici';
+import WebSocket from 'ws';
+import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
+import { createMetaStudioClient } from '../src/metastudio/client.js';
+import { makePng } from '../test/support/images.js';
+import { fmt, MB, memoryOf, percentile, pool, startGatewayProcess, type GatewayProcess } from './lib.js';
+
+const ALL_COMPLETIONS = 'subscription { pictureModelingJobCompleted { jobId state } }';
+const ONE_COMPLETION = 'subscription($jobId: ID) { pictureModelingJobCompleted(jobId: $jobId) { jobId state } }';
+const CREATE = `mutation($input: CreatePictureModelingJobInput!) { createPictureModelingJob(input: $input) { __typename ... on PictureModelingJobCreated { jobId } } }`;
+
+function client(url: string): Client {
+  return createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+}
+
+async function activeSubscriptions(gw: GatewayProcess): Promise<number> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  return Number(/^gateway_active_subscriptions (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+async function waitForSubscriptions(gw: GatewayProcess, count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await activeSubscriptions(gw)) < count) {
+    if (Date.now() > deadline) throw new Error(`only ${await activeSubscriptions(gw)} of ${count} subscriptions became active`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Creates jobs through the gateway and returns their ids and notify URLs (as the emulator received them). */
+export async function createJobs(gw: GatewayProcess, emulator: Emulator, count: number, prefix: string): Promise<Array<{ jobId: string; notifyUrl: string }>> {
+  const png = makePng(64, 64);
+  const ids = await pool(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
+    const form = new FormData();
+    form.append('operations', JSON.stringify({ query: CREATE, variables: { input: { file: null, styleId: 'system_male_001', name: `${prefix}-${i}` } } }));
+    form.append('map', JSON.stringify({ 0: ['variables.input.file'] }));
+    form.append('0', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'a.png');
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } });
+    const body = (await res.json()) as any;
+    return body.data.createPictureModelingJob.jobId as string;
+  });
+  const notifyByJob = new Map<string, string>();
+  const creates = emulator.calls.filter((c) => c.operation === 'CreatePictureModelingJob');
+  // The emulator records the form; match by name order is not needed: each job's notify_url is in its record.
+  for (const id of ids) {
+    const info = emulator.world.info(id)!;
+    const call = creates.find((c) => (c.body as { name?: string }).name === info.name)!;
+    notifyByJob.set(id, (call.body as { notifyUrl: string }).notifyUrl);
+  }
+  return ids.map((jobId) => ({ jobId, notifyUrl: notifyByJob.get(jobId)! }));
+}
+
+export interface SubscriptionBenchResult {
+  idle: { subscriptions: number; connections: number; baselineMB: number; afterMB: number; growthMB: number; kbPerSubscription: number };
+  latency: { subscribers: number; callbacks: number; ratePerSecond: number; p50: number; p99: number; showP50: number; showP99: number; p50Ratio: number; p99Ratio: number };
+  fanout: { subscribers: number; msToFirst: number; msToAll: number };
+}
+
+export async function benchSubscriptions(): Promise<SubscriptionBenchResult> {
+  const emulator = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress' });
+  const gw = await startGatewayProcess(emulator);
+
+  // (a) 10,000 idle subscriptions over 100 connections.
+  const connections = 100;
+  const perConnection = 100;
+  await new Promise((r) => setTimeout(r, 300));
+  const baseline = memoryOf(gw.pid).rss;
+  const clients: Client[] = [];
+  const receivedAt: number[][] = [];
+  for (let c = 0; c < connections; c++) {
+    const cl = client(gw.wsUrl);
+    clients.push(cl);
+    for (let s = 0; s < perConnection; s++) {
+      const slot: number[] = [];
+      receivedAt.push(slot);
+      cl.subscribe({ query: ALL_COMPLETIONS }, { next: () => void slot.push(performance.now()), error: () => {}, complete: () => {} });
+    }
+  }
+  await waitForSubscriptions(gw, connections * perConnection);
+  await new Promise((r) => setTimeout(r, 500));
+  const after = memoryOf(gw.pid).rss;
+  const idle = {
+    subscriptions: connections * perConnection,
+    connections,
+    baselineMB: baseline / MB,
+    afterMB: after / MB,
+    growthMB: (after - baseline) / MB,
+    kbPerSubscription: (after - baseline) / 1024 / (connections * perConnection),
+  };
+
+  // (c) one completion reaching 5,000 subscribers of the no-jobId form.
+  for (const cl of clients.splice(50)) await cl.dispose();
+  receivedAt.splice(5000);
+  await new Promise((r) => setTimeout(r, 300));
+  const [fanJob] = await createJobs(gw, emulator, 1, 'fanout');
+  emulator.world.force(fanJob!.jobId, 'SUCCEED');
+  const t0 = performance.now();
+  await (await request(fanJob!.notifyUrl, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).body.dump();
+  const fanDeadline = Date.now() + 30_000;
+  while (receivedAt.some((slot) => slot.length === 0) && Date.now() < fanDeadline) await new Promise((r) => setImmediate(r));
+  const firsts = receivedAt.map((slot) => slot[0] ?? Infinity);
+  const fanout = { subscribers: receivedAt.length, msToFirst: Math.min(...firsts) - t0, msToAll: Math.max(...firsts) - t0 };
+  for (const cl of clients.splice(0)) await cl.dispose();
+
+  // (b) callback -> delivery latency: 1,000 subscribers, 200 callbacks per second, upstream re-read included.
+  const subscribers = 1000;
+  const rate = 200;
+  const jobs = await createJobs(gw, emulator, subscribers, 'latency');
+  const subClients = Array.from({ length: 10 }, () => client(gw.wsUrl));
+  const delivered = new Map<string, number>();
+  jobs.forEach((job, i) =>
+    subClients[i % subClients.length]!.subscribe(
+      { query: ONE_COMPLETION, variables: { jobId: job.jobId } },
+      { next: () => void delivered.set(job.jobId, performance.now()), error: () => {}, complete: () => {} },
+    ),
+  );
+  await waitForSubscriptions(gw, subscribers);
+  const sentAt = new Map<string, number>();
+  const posts: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < jobs.length; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const job = jobs[i]!;
+    emulator.world.force(job.jobId, 'SUCCEED');
+    sentAt.set(job.jobId, performance.now());
+    posts.push(request(job.notifyUrl, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.body.dump()));
+  }
+  await Promise.all(posts);
+  const latDeadline = Date.now() + 30_000;
+  while (delivered.size < jobs.length && Date.now() < latDeadline) await new Promise((r) => setTimeout(r, 10));
+  const latencies = jobs.map((j) => (delivered.get(j.jobId) ?? Infinity) - sentAt.get(j.jobId)!);
+  for (const cl of subClients) await cl.dispose();
+
+  // Baseline in the same run: the bare upstream re-read a completion needs.
+  const direct = createMetaStudioClient({ endpoint: emulator.url, projectId: emulator.config.projectId, credentials: { ak: emulator.config.ak, sk: emulator.config.sk }, timeoutMs: 10_000 });
+  const shows: number[] = [];
+  for (const job of jobs.slice(0, 500)) {
+    const t = performance.now();
+    await direct.showPictureModelingJob(job.jobId);
+    shows.push(performance.now() - t);
+  }
+  await direct.close();
+  await gw.stop();
+  await emulator.close();
+
+  const latency = {
+    subscribers,
+    callbacks: jobs.length,
+    ratePerSecond: rate,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    showP50: percentile(shows, 50),
+    showP99: percentile(shows, 99),
+    p50Ratio: percentile(latencies, 50) / percentile(shows, 50),
+    p99Ratio: percentile(latencies, 99) / percentile(shows, 99),
+  };
+  return { idle, latency, fanout };
+}
+
+export function reportSubscriptions(r: SubscriptionBenchResult): string[] {
+  const { idle, latency, fanout } = r;
+  return [
+    `subscriptions (a) ${idle.subscriptions} idle graphql-ws subscriptions on ${idle.connections} connections: gateway RSS ${fmt(idle.baselineMB, 1)} -> ${fmt(idle.afterMB, 1)} MB, growth ${fmt(idle.growthMB, 1)} MB, ${fmt(idle.kbPerSubscription, 2)} KB per subscription`,
+    `subscriptions (b) callback -> delivery, ${latency.subscribers} subscribers, ${latency.ratePerSecond} callbacks/s (upstream re-read included): p50 ${fmt(latency.p50)} ms  p99 ${fmt(latency.p99)} ms`,
+    `    baseline, one bare ShowPictureModelingJob call: p50 ${fmt(latency.showP50)} ms  p99 ${fmt(latency.showP99)} ms; ratio p50 ${fmt(latency.p50Ratio)}  p99 ${fmt(latency.p99Ratio)}`,
+    `subscriptions (c) one completion to ${fanout.subscribers} subscribers (no jobId): first after ${fmt(fanout.msToFirst)} ms, all after ${fmt(fanout.msToAll)} ms`,
+  ];
+}
