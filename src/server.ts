@@ -36,11 +36,13 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
       // Answered before the body was read (a refused upload): stop parsing, discard what
       // is left for a while so the client sees the answer, then cut the connection.
       if (req.complete) return;
+      const socket = req.socket as Socket | null;
       req.unpipe();
       req.resume();
-      const timer = setTimeout(() => req.socket.destroy(), DRAIN_AFTER_RESPONSE_MS);
+      const timer = setTimeout(() => socket?.destroy(), DRAIN_AFTER_RESPONSE_MS);
       timer.unref();
       req.once('end', () => clearTimeout(timer));
+      req.once('close', () => clearTimeout(timer));
     });
     gateway.handle(req, res);
   });
@@ -84,6 +86,20 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
     },
     wss,
   );
+
+  // A completion fans out to many subscriptions at once, often several on one connection:
+  // cork every WebSocket for the rest of this turn so each connection gets one write, not one per message.
+  let corked = false;
+  gateway.services.bus.onCompleted(undefined, () => {
+    if (corked) return;
+    corked = true;
+    const raw = [...wss.clients].map((ws) => (ws as unknown as { _socket?: Socket })._socket).filter((s): s is Socket => !!s);
+    for (const s of raw) s.cork();
+    setImmediate(() => {
+      corked = false;
+      for (const s of raw) if (!s.destroyed) s.uncork();
+    });
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

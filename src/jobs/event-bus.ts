@@ -27,8 +27,9 @@ export function createJobEventBus(eventTarget: JobEventTarget = new EventTarget(
   let listeners = 0;
   return {
     publishCompleted(record) {
-      pubsub.publish(COMPLETED_TOPIC, record.jobId, record);
+      // The all-jobs topic first: its first listener (the server's) batches socket writes.
       pubsub.publish(COMPLETED_TOPIC, record);
+      pubsub.publish(COMPLETED_TOPIC, record.jobId, record);
     },
     onCompleted(jobId, listener) {
       const type = jobId === undefined ? COMPLETED_TOPIC : `${COMPLETED_TOPIC}:${jobId}`;

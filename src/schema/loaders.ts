@@ -18,30 +18,37 @@ export interface Loaders {
 }
 
 export function createLoaders(services: Pick<Services, 'store' | 'client' | 'jobs'>): Loaders {
+  // Created on first use: a subscription event that touches no loader allocates none.
+  let job: Loaders['job'] | undefined;
+  let asset: Loaders['asset'] | undefined;
   return {
-    job: new DataLoader<string, JobRecord>(async (ids) => {
-      const stored = await services.store.getJobs(ids);
-      return Promise.all(
-        ids.map(async (id): Promise<JobRecord | Error> => {
-          const record = stored.get(id);
-          if (record && isTerminal(record.state)) return record;
-          try {
-            if (record) return (await services.jobs.refresh(id)) ?? record;
-            const { data } = await services.client.showPictureModelingJob(id);
-            return recordFromUpstream(data);
-          } catch (error) {
-            return error as Error;
-          }
-        }),
-      );
-    }),
-    asset: new DataLoader<string, DigitalAssetSummary | null>(
-      async (ids) => {
-        const { data } = await services.client.listAssetSummary(ids);
-        const byId = new Map((data.asset_list ?? []).map((a) => [a.asset_id, a]));
-        return ids.map((id) => byId.get(id) ?? null);
-      },
-      { maxBatchSize: ASSET_BATCH_SIZE },
-    ),
+    get job() {
+      return (job ??= new DataLoader<string, JobRecord>(async (ids) => {
+        const stored = await services.store.getJobs(ids);
+        return Promise.all(
+          ids.map(async (id): Promise<JobRecord | Error> => {
+            const record = stored.get(id);
+            if (record && isTerminal(record.state)) return record;
+            try {
+              if (record) return (await services.jobs.refresh(id)) ?? record;
+              const { data } = await services.client.showPictureModelingJob(id);
+              return recordFromUpstream(data);
+            } catch (error) {
+              return error as Error;
+            }
+          }),
+        );
+      }));
+    },
+    get asset() {
+      return (asset ??= new DataLoader<string, DigitalAssetSummary | null>(
+        async (ids) => {
+          const { data } = await services.client.listAssetSummary(ids);
+          const byId = new Map((data.asset_list ?? []).map((a) => [a.asset_id, a]));
+          return ids.map((id) => byId.get(id) ?? null);
+        },
+        { maxBatchSize: ASSET_BATCH_SIZE },
+      ));
+    },
   };
 }
