@@ -6,14 +6,13 @@
 import { createClient } from 'graphql-ws';
 import { request } from 'undici';
 import WebSocket from 'ws';
-import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
 import { startRedis } from '../test/support/redis.js';
-import { fmt, percentile, startGatewayProcess, type GatewayProcess } from './lib.js';
+import { fmt, percentile, startEmulatorProcess, startGatewayProcess, type EmulatorProcess, type GatewayProcess } from './lib.js';
 import { createJobs } from './subscriptions.js';
 
 const ONE_COMPLETION = 'subscription($jobId: ID) { pictureModelingJobCompleted(jobId: $jobId) { jobId state } }';
 
-async function measure(emulator: Emulator, creator: GatewayProcess, subscriberSide: GatewayProcess, count: number, rate: number, prefix: string): Promise<number[]> {
+async function measure(emulator: EmulatorProcess, creator: GatewayProcess, subscriberSide: GatewayProcess, count: number, rate: number, prefix: string): Promise<number[]> {
   const jobs = await createJobs(creator, emulator, count, prefix);
   const client = createClient({ url: subscriberSide.wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
   const delivered = new Map<string, number>();
@@ -34,7 +33,7 @@ async function measure(emulator: Emulator, creator: GatewayProcess, subscriberSi
     const wait = start + (i * 1000) / rate - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const job = jobs[i]!;
-    emulator.world.force(job.jobId, 'SUCCEED');
+    await emulator.complete(job.jobId);
     sentAt.set(job.jobId, performance.now());
     posts.push(request(job.notifyUrl, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.body.dump()));
   }
@@ -56,7 +55,8 @@ export interface ClusterBenchResult {
 
 export async function benchCluster(): Promise<ClusterBenchResult> {
   const redis = await startRedis();
-  const emulator = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress' });
+  const emulator = await startEmulatorProcess();
+  await emulator.control('callbacks', { mode: 'suppress' });
   const env = { REDIS_URL: redis.url, CALLBACK_SECRET: 'bench-callback-secret-0123456789' };
   const a = await startGatewayProcess(emulator, env);
   const b = await startGatewayProcess(emulator, env);
@@ -81,7 +81,7 @@ export async function benchCluster(): Promise<ClusterBenchResult> {
   } finally {
     await a.stop();
     await b.stop();
-    await emulator.close();
+    await emulator.stop();
     await redis.stop();
   }
 }

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Emulator } from '../src/emulator/create-emulator.js';
+import { EMULATOR_DEFAULTS } from '../src/emulator/create-emulator.js';
 
 export interface GatewayProcess {
   url: string;
@@ -24,7 +24,50 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startGatewayProcess(emulator: Emulator, env: Record<string, string> = {}): Promise<GatewayProcess> {
+/** The emulator in a process of its own, so it does not share a CPU thread with the load driver. */
+export interface EmulatorProcess {
+  url: string;
+  config: { projectId: string; ak: string; sk: string };
+  control(path: string, body?: unknown): Promise<any>;
+  /** Ends a job now (its callback, if any, follows the callback mode). */
+  complete(jobId: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEmulatorProcess(env: Record<string, string> = {}): Promise<EmulatorProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/main.ts'], {
+    env: { ...process.env, EMULATOR_PORT: String(port), EMULATOR_JOB_DURATION_MS: '3600000', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += String(c);
+      if (out.includes('listening on')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited (${code}): ${out}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const control = async (path: string, body?: unknown) => {
+    const res = await fetch(`${url}/_emulator/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+    return res.json();
+  };
+  return {
+    url,
+    config: { projectId: EMULATOR_DEFAULTS.projectId, ak: EMULATOR_DEFAULTS.ak, sk: EMULATOR_DEFAULTS.sk },
+    control,
+    complete: async (jobId) => void (await control(`jobs/${jobId}/complete`, {})),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function startGatewayProcess(emulator: { url: string; config: { projectId: string; ak: string; sk: string } }, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there.

@@ -4,10 +4,9 @@
  */
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { createEmulator } from '../src/emulator/create-emulator.js';
 import { createMetaStudioClient } from '../src/metastudio/client.js';
 import { makeJpeg } from '../test/support/images.js';
-import { fmt, MB, memoryOf, percentile, pool, startGatewayProcess, type GatewayProcess } from './lib.js';
+import { fmt, MB, memoryOf, percentile, pool, startEmulatorProcess, startGatewayProcess, type GatewayProcess } from './lib.js';
 
 const BOUNDARY = 'bench-boundary-5b1f0c';
 // Only what the create itself returns: selecting `job` would add an upstream read.
@@ -65,8 +64,9 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
   const filler = Buffer.alloc(MB, 0x55);
 
   // (a) latency: the same signed multipart bytes, through the gateway and straight to the emulator.
-  const latencyEmulator = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress' });
-  latencyEmulator.setLatency(20);
+  const latencyEmulator = await startEmulatorProcess();
+  await latencyEmulator.control('callbacks', { mode: 'suppress' });
+  await latencyEmulator.control('latency', { ms: 20 });
   const gw = await startGatewayProcess(latencyEmulator);
   const photo = makeJpeg(1280, 960, { exifBytes: 20_000, totalBytes: 200_000 });
   const direct = createMetaStudioClient({
@@ -95,7 +95,7 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
   }
   await direct.close();
   await gw.stop();
-  await latencyEmulator.close();
+  await latencyEmulator.stop();
   const latency = {
     samples,
     upstreamLatencyMs: 20,
@@ -117,7 +117,8 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
     [5, 100, 5],
     [10, 100, 10],
   ] as const) {
-    const emulator = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress', maxPhotoBytes: 200 * MB });
+    const emulator = await startEmulatorProcess({ EMULATOR_MAX_PHOTO_BYTES: String(200 * MB) });
+    await emulator.control('callbacks', { mode: 'suppress' });
     const gateway = await startGatewayProcess(emulator, { MAX_UPLOAD_BYTES: String(200 * MB) });
     // Warm up (JIT, pools), then take the baseline.
     await uploadThroughGateway(gateway, 'warm', bigHead, 2 * MB, filler);
@@ -137,7 +138,7 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
       rss.push({ uploads: count, sizeMB, baselineMB: baseline / MB, peakMB: peak / MB, growthMB: (peak - baseline) / MB });
     }
     await gateway.stop();
-    await emulator.close();
+    await emulator.stop();
   }
   return { latency, rss, throughput: throughput! };
 }

@@ -5,7 +5,7 @@
 import { invalidParameter } from './errors.js';
 import { encodeMultipart, type StreamedFile } from './multipart-body.js';
 import { assertAppUserId, prepareRequest, type RequestSpec, type SigningContext } from './requests.js';
-import type { Credentials } from './signer.js';
+import { encodeRfc3986, type Credentials } from './signer.js';
 import { createTransport, type CallObserver, type UpstreamResult } from './transport.js';
 import type {
   CreatePictureModelingJobResponse,
@@ -142,7 +142,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
     },
 
     showPictureModelingJob(jobId, call) {
-      return get('ShowPictureModelingJob', { path: `${STYLIZED}/picture-modelings/${encodeURIComponent(jobId)}` }, call);
+      return get('ShowPictureModelingJob', { path: `${STYLIZED}/picture-modelings/${encodeRfc3986(jobId)}` }, call);
     },
 
     listPictureModelingJobs(input = {}) {
@@ -175,7 +175,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
     },
 
     showAsset(assetId, call) {
-      return get('ShowAsset', { path: `/digital-assets/${encodeURIComponent(assetId)}` }, call);
+      return get('ShowAsset', { path: `/digital-assets/${encodeRfc3986(assetId)}` }, call);
     },
 
     listStyles(input = {}) {

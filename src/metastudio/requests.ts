@@ -6,6 +6,7 @@ import { invalidParameter } from './errors.js';
 import {
   authorizationHeader,
   canonicalRequest as canonicalFor,
+  encodeRfc3986,
   EMPTY_BODY_SHA256,
   formatSdkDate,
   queryStringForUrl,
@@ -61,7 +62,7 @@ export function assertAppUserId(value: string): void {
 
 export function prepareRequest(ctx: SigningContext, spec: RequestSpec): PreparedRequest {
   const basePath = ctx.endpoint.pathname.replace(/\/+$/, '');
-  const path = `${basePath}/v1/${encodeURIComponent(ctx.projectId)}${spec.path}`;
+  const path = `${basePath}/v1/${encodeRfc3986(ctx.projectId)}${spec.path}`;
   const headers: Record<string, string> = { host: ctx.endpoint.host };
 
   let body: string | undefined;
