@@ -93,6 +93,12 @@ describe('every operation against the emulator over HTTP', () => {
     expect(styles.data.count).toBe(4);
   });
 
+  it('signs paths with reserved characters the way the server canonicalises them', async () => {
+    const error = await expectError(client.showPictureModelingJob("odd id(1)!*'~"));
+    // Not found, rather than a signature mismatch.
+    expect(error).toMatchObject({ httpStatus: 404, origin: 'UPSTREAM' });
+  });
+
   it('accepts an IAM token instead of a signature', async () => {
     const tokenClient = createMetaStudioClient({ endpoint: emulator.url, projectId: emulator.config.projectId, iamToken: emulator.config.iamToken, timeoutMs: 2000 });
     expect((await tokenClient.listStyles()).data.count).toBe(4);

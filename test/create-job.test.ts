@@ -201,6 +201,18 @@ describe('HTTP behaviour of multipart requests', () => {
     });
   }
 
+  it('an operations field over the field-size limit is a 413', async () => {
+    const huge = JSON.stringify({ query: CREATE_MUTATION, variables: { input: { file: null, styleId: 's', name: 'n' }, pad: 'x'.repeat(1_100_000) } });
+    const { body, contentType } = encodeParts([
+      { name: 'operations', value: huge },
+      { name: 'map', value: map },
+      { name: '0', value: png, filename: 'a.png' },
+    ]);
+    const res = await postRaw(h.url, body, { 'content-type': contentType, 'x-graphql-yoga-csrf': '1' });
+    expect(res.status).toBe(413);
+    expect(res.body.errors[0].message).toMatch(/size limit/);
+  });
+
   it('a broken multipart body (no closing boundary) is a 400, not a hang', async () => {
     const res = await postRaw(h.url, Buffer.from('--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{}'), {
       'content-type': 'multipart/form-data; boundary=b',

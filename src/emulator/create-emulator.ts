@@ -132,7 +132,10 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const requestId = randomUUID().replace(/-/g, '');
     res.setHeader('X-Request-Id', requestId);
     const url = new URL(req.url ?? '/', 'http://emulator');
-    const send = (status: number, body: unknown, operation: string, extra?: Partial<RecordedCall>) => {
+    let delayMs = 0;
+    const send = async (status: number, body: unknown, operation: string, extra?: Partial<RecordedCall>) => {
+      // Latency models time spent answering, after the request has been read, as a real server's would.
+      if (delayMs > 0) await sleep(delayMs);
       calls.push({ operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), ...extra });
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
@@ -150,9 +153,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const match = route.pattern.exec(url.pathname)!;
     const pathProject = safeDecode(match[1]!);
 
-    if (latencyMs > 0) await sleep(latencyMs);
     const fault = takeFault(route.operation);
-    if (fault?.delayMs) await sleep(fault.delayMs);
+    delayMs = latencyMs + (fault?.delayMs ?? 0);
     if (fault?.drop) {
       req.socket.destroy();
       return;
@@ -181,11 +183,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         return send(fault.status, fault.body ?? '', route.operation);
       }
       const result = await dispatch(route, match, req, url, raw);
-      send(200, result.body, route.operation, { body: result.record });
+      return send(200, result.body, route.operation, { body: result.record });
     } catch (error) {
       if (!req.complete) req.resume();
       if (error instanceof Reply) return send(error.reply.status, error.reply.body, route.operation);
-      send(500, { error_code: 'MSS.00000004', error_msg: 'Internal Error' }, route.operation);
+      return send(500, { error_code: 'MSS.00000004', error_msg: 'Internal Error' }, route.operation);
     }
   }
 
