@@ -66,7 +66,8 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
   // (a) latency: the same signed multipart bytes, through the gateway and straight to the emulator.
   const latencyEmulator = await startEmulatorProcess();
   await latencyEmulator.control('callbacks', { mode: 'suppress' });
-  await latencyEmulator.control('latency', { ms: 20 });
+  const upstreamLatencyMs = Number(process.env['BENCH_UPSTREAM_LATENCY_MS'] ?? 20);
+  await latencyEmulator.control('latency', { ms: upstreamLatencyMs });
   const gw = await startGatewayProcess(latencyEmulator);
   const photo = makeJpeg(1280, 960, { exifBytes: 20_000, totalBytes: 200_000 });
   const direct = createMetaStudioClient({
@@ -98,7 +99,7 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
   await latencyEmulator.stop();
   const latency = {
     samples,
-    upstreamLatencyMs: 20,
+    upstreamLatencyMs,
     gatewayP50: percentile(viaGateway, 50),
     gatewayP99: percentile(viaGateway, 99),
     directP50: percentile(straight, 50),
@@ -106,6 +107,8 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
     p50Ratio: percentile(viaGateway, 50) / percentile(straight, 50),
     p99Ratio: percentile(viaGateway, 99) / percentile(straight, 99),
   };
+
+  if (process.env['BENCH_LATENCY_ONLY']) return { latency, rss: [], throughput: { uploads: 0, sizeMB: 0, seconds: 0, mbPerSecond: 0 } };
 
   // (b) peak RSS growth while large uploads stream through; (c) aggregate throughput.
   const rss: UploadBenchResult['rss'] = [];
