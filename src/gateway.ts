@@ -51,8 +51,8 @@ export interface Gateway {
   services: Services;
   /** Plain HTTP routes (/health, /ready, /metrics, the callback) and /graphql. */
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** Context for a graphql-ws operation. */
-  createContext(): GraphQLContext;
+  /** Context for one operation; `requestId` defaults to a new one. */
+  createContext(requestId?: string): GraphQLContext;
   ready(): Promise<boolean>;
   relay: Relay;
   poller: Poller;
@@ -99,7 +99,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     metrics,
     publicUrl: () => config.publicUrl ?? deps.publicUrl(),
   };
-  const createContext = (): GraphQLContext => ({ principal: ANONYMOUS, services, loaders: createLoaders(services) });
+  const createContext = (requestId: string = randomUUID()): GraphQLContext => ({
+    principal: ANONYMOUS,
+    requestId,
+    log: log.child({ requestId }),
+    services,
+    loaders: createLoaders(services),
+  });
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: buildSchema(),
@@ -110,7 +116,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     batching: { limit: QUERY_LIMITS.maxBatch },
     landingPage: false,
     graphiql: { title: 'MetaStudio picture-modeling gateway' },
-    context: () => createContext(),
+    context: (initial) => createContext(typeof initial['requestId'] === 'string' ? initial['requestId'] : undefined),
     logging: {
       debug: (...args) => log.debug({ args }, 'yoga'),
       info: (...args) => log.info({ args }, 'yoga'),
@@ -141,6 +147,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const pathname = (req.url ?? '/').split('?')[0]!;
+    // Keep a caller's well-formed request id (a load balancer's), else make one; it is in every log line.
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
     const fail = (error: unknown) => {
       log.error({ err: error, path: pathname }, 'request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -162,7 +172,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       handleCallback(req, res, pathname).catch(fail);
       return;
     }
-    void yoga(req, res, { req, res });
+    void yoga(req, res, { req, res, requestId });
   }
 
   return {

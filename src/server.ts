@@ -2,6 +2,7 @@
  * The only module that knows node:http, ws and ports: binds a Gateway to a listening
  * server, with graphql-ws on /graphql, and shuts it down gracefully.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse, validate, type ExecutionArgs } from 'graphql';
@@ -20,6 +21,17 @@ export interface RunningServer {
 interface EnvelopRoot {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
+}
+
+const socketIds = new WeakMap<object, string>();
+/** A stable id per WebSocket connection, for the request id of its operations. */
+function connectionId(socket: object): string {
+  let id = socketIds.get(socket);
+  if (!id) {
+    id = randomUUID();
+    socketIds.set(socket, id);
+  }
+  return id;
 }
 
 /** Bytes of an unread request body we are willing to read (and discard) after answering. */
@@ -76,7 +88,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
           operationName: payload.operationName ?? null,
           document,
           variableValues: payload.variables ?? null,
-          contextValue: { ...(await contextFactory()), ...gateway.createContext() },
+          contextValue: { ...(await contextFactory()), ...gateway.createContext(`${connectionId(ctx.extra.socket)}:${_id}`) },
           rootValue: { execute, subscribe },
         };
         const errors = (envValidate ?? validate)(args.schema, args.document);

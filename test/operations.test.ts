@@ -120,10 +120,15 @@ describe('operations: health, readiness, metrics, logs', () => {
   });
 
   it('logs are JSON, carry the upstream request id, and never a secret or a callback token', async () => {
-    const { body } = await uploadPhoto(h.url, { file: makePng(32, 32) });
+    const { body, headers } = await uploadPhoto(h.url, { file: makePng(32, 32) });
     const created = body.data.createPictureModelingJob;
+    const gatewayRequestId = headers.get('x-request-id');
+    expect(gatewayRequestId).toMatch(/^[0-9a-f-]{36}$/);
     const lines = h.logs.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.some((l) => l['upstreamRequestId'] === created.requestId && l['jobId'] === created.jobId)).toBe(true);
+    expect(lines.some((l) => l['requestId'] === gatewayRequestId && l['upstreamRequestId'] === created.requestId && l['jobId'] === created.jobId)).toBe(true);
+    // A caller's own request id is kept.
+    const traced = await fetch(`${h.url}/health`, { headers: { 'x-request-id': 'lb-trace-42' } });
+    expect(traced.headers.get('x-request-id')).toBe('lb-trace-42');
     const all = h.logs.join('');
     expect(all).not.toContain(h.emulator.config.sk);
     const notify = (h.emulator.calls.filter((c) => c.operation === 'CreatePictureModelingJob').at(-1)!.body as { notifyUrl: string }).notifyUrl;

@@ -25,6 +25,10 @@ export interface Services {
 export interface GraphQLContext {
   /** `anonymous` until authentication exists. */
   principal: string;
+  /** This gateway's id for the HTTP request or WebSocket operation (X-Request-Id). */
+  requestId: string;
+  /** The logger, bound to `requestId`. */
+  log: Logger;
   services: Services;
   /** Replaced for each subscription event, so no cache outlives one result. */
   loaders: Loaders;

@@ -44,7 +44,7 @@ builder.mutationType({
       errors: { types: [MssErrorClass], union: { name: 'CreatePictureModelingJobResult' } },
       resolve: async (_root, { input }, ctx) => {
         try {
-          return await createJobFromUpload(ctx.services, input, ctx.principal);
+          return await createJobFromUpload(ctx.services, input, ctx.principal, ctx.log);
         } catch (error) {
           throw asMetaStudioError(error);
         }

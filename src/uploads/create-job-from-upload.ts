@@ -7,6 +7,7 @@ import { GatewayErrorCode, invalidParameter, isMetaStudioError, MetaStudioError 
 import { assertAppUserId } from '../metastudio/requests.js';
 import { ANONYMOUS, type JobRecord } from '../jobs/job-record.js';
 import { checkNotifyUrl } from '../jobs/relay.js';
+import type { Logger } from '../observability/logger.js';
 import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, tooLarge, type PhotoSource } from './photo-stream.js';
@@ -49,8 +50,13 @@ function checkFields(input: CreateJobInput, allowPrivateRelay: boolean): void {
   }
 }
 
-export async function createJobFromUpload(services: Services, input: CreateJobInput, principal = ANONYMOUS): Promise<CreatedJob> {
-  const { config, store, tokens, client, metrics, log, jobs } = services;
+export async function createJobFromUpload(
+  services: Services,
+  input: CreateJobInput,
+  principal = ANONYMOUS,
+  log: Logger = services.log,
+): Promise<CreatedJob> {
+  const { config, store, tokens, client, metrics, jobs } = services;
   const started = performance.now();
   let source: PhotoSource | undefined;
   let bytes = () => 0;
@@ -91,7 +97,8 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     const now = Date.now();
     const record = await store.insertJob({
       jobId: data.job_id,
-      modelAssetId: data.model_asset_id ?? null,
+      // Documented as always present; a missing one must not lose a job that exists.
+      modelAssetId: typeof data.model_asset_id === 'string' ? data.model_asset_id : null,
       owner: principal,
       styleId: input.styleId.trim(),
       name: input.name.trim(),
@@ -115,7 +122,7 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     metrics.uploadBytes.inc(bytes());
     metrics.uploadSeconds.observe({ result: 'created' }, (performance.now() - started) / 1000);
     log.info({ jobId: data.job_id, upstreamRequestId: requestId, bytes: bytes() }, 'picture-modeling job created');
-    return { jobId: data.job_id, modelAssetId: data.model_asset_id, requestId, record };
+    return { jobId: data.job_id, modelAssetId: record.modelAssetId ?? '', requestId, record };
   } catch (error) {
     // A photo we refused must not keep the client's request hanging on backpressure.
     source?.destroy?.();

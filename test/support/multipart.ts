@@ -21,7 +21,7 @@ export interface UploadOptions {
   query?: string;
 }
 
-export async function uploadPhoto(baseUrl: string, options: UploadOptions): Promise<{ status: number; body: any }> {
+export async function uploadPhoto(baseUrl: string, options: UploadOptions): Promise<{ status: number; body: any; headers: Headers }> {
   const form = new FormData();
   const input = { styleId: 'system_female_001', name: `model-${Math.random().toString(36).slice(2)}`, ...options.input, file: null };
   form.append('operations', JSON.stringify({ query: options.query ?? CREATE_MUTATION, variables: { input } }));
@@ -40,7 +40,7 @@ export async function uploadPhoto(baseUrl: string, options: UploadOptions): Prom
   } catch {
     body = text;
   }
-  return { status: res.status, body };
+  return { status: res.status, body, headers: res.headers };
 }
 
 export interface RawPart {
