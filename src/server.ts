@@ -9,6 +9,8 @@ import { parse, validate, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Gateway } from './gateway.js';
+import { broadcastKey } from './schema/subscription.js';
+import { createSubscriptionSharing } from './ws/share-subscriptions.js';
 
 export interface RunningServer {
   server: Server;
@@ -65,10 +67,18 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
 
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const yoga = gateway.yoga;
+  const { metrics } = gateway.services;
+  const sharing = createSubscriptionSharing({
+    subscribe: (args) => (args.rootValue as EnvelopRoot).subscribe(args) as never,
+    keyOf: (args) => (args.contextValue as { shareKey?: string }).shareKey,
+    onExtraJoin: () => metrics.activeSubscriptions.inc(),
+    onExtraLeave: () => metrics.activeSubscriptions.dec(),
+  });
   useServer<Record<string, unknown>, { request: IncomingMessage; socket: WebSocket }>(
     {
       execute: (args) => (args.rootValue as EnvelopRoot).execute(args) as never,
-      subscribe: (args) => (args.rootValue as EnvelopRoot).subscribe(args) as never,
+      // Thousands of identical all-jobs subscriptions run as one execution per event.
+      subscribe: (args) => sharing.subscribe(args) as never,
       // Yoga's envelop, so the same plugins (limits, masking) and caches apply over WebSocket.
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse: envParse, validate: envValidate } = yoga.getEnveloped({
@@ -83,12 +93,14 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
         } catch (error) {
           return [error as never];
         }
+        const context = { ...(await contextFactory()), ...gateway.createContext(`${connectionId(ctx.extra.socket)}:${_id}`) };
+        const shareKey = broadcastKey(document, payload.operationName, payload.variables, payload.query, context.principal);
         const args: ExecutionArgs = {
           schema,
           operationName: payload.operationName ?? null,
           document,
           variableValues: payload.variables ?? null,
-          contextValue: { ...(await contextFactory()), ...gateway.createContext(`${connectionId(ctx.extra.socket)}:${_id}`) },
+          contextValue: { ...context, shareKey },
           rootValue: { execute, subscribe },
         };
         const errors = (envValidate ?? validate)(args.schema, args.document);

@@ -170,6 +170,47 @@ describe('completion reaches subscribers whatever the timing', () => {
   });
 });
 
+describe('identical all-jobs subscriptions share one execution', () => {
+  async function active(): Promise<number> {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    return Number(/^gateway_active_subscriptions (\d+)$/m.exec(text)?.[1]);
+  }
+
+  it('every subscriber gets each completion, leaving ones stop, and each one is counted', async () => {
+    const base = await active();
+    const c1 = client();
+    const c2 = client();
+    const a = subscribe(c1);
+    const b = subscribe(c2);
+    const c = subscribe(c2);
+    await waitFor(async () => (await active()) === base + 3);
+    const first = await createJob();
+    h.emulator.world.complete(first.jobId);
+    await waitFor(() => a.events.length === 1 && b.events.length === 1 && c.events.length === 1);
+    expect([a, b, c].map((s) => s.events[0].data.pictureModelingJobCompleted.jobId)).toEqual([first.jobId, first.jobId, first.jobId]);
+    b.dispose();
+    await waitFor(async () => (await active()) === base + 2);
+    const second = await createJob();
+    h.emulator.world.complete(second.jobId);
+    await waitFor(() => a.events.length === 2 && c.events.length === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.events).toHaveLength(1);
+    a.dispose();
+    c.dispose();
+    await waitFor(async () => (await active()) === base);
+  });
+
+  it('jobId subscriptions are not shared: a late one for the same job still gets the stored state', async () => {
+    const job = await createJob();
+    const early = subscribe(client(), { jobId: job.jobId });
+    h.emulator.world.complete(job.jobId);
+    await early.done;
+    const late = subscribe(client(), { jobId: job.jobId });
+    await late.done;
+    expect(late.events.map((e) => e.data.pictureModelingJobCompleted.jobId)).toEqual([job.jobId]);
+  });
+});
+
 describe('the callback endpoint refuses what it cannot trust', () => {
   it('missing, malformed, forged, altered and expired tokens change nothing', async () => {
     h.emulator.world.callbackMode = 'suppress';

@@ -1,3 +1,4 @@
+import { getOperationAST, Kind, type DocumentNode } from 'graphql';
 import { openCompletionStream } from '../jobs/completion-stream.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import { builder } from './builder.js';
@@ -37,3 +38,24 @@ builder.subscriptionType({
     }),
   }),
 });
+
+/**
+ * A key under which identical subscriptions may share one execution, or undefined. Only
+ * the all-jobs form qualifies: with a jobId each subscriber reads the store when it
+ * starts, so a late one must not join a stream that has already looked.
+ */
+export function broadcastKey(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  query: string,
+  principal: string,
+): string | undefined {
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation || operation.operation !== 'subscription' || operation.selectionSet.selections.length !== 1) return undefined;
+  const field = operation.selectionSet.selections[0]!;
+  if (field.kind !== Kind.FIELD || field.name.value !== 'pictureModelingJobCompleted') return undefined;
+  const jobId = field.arguments?.find((a) => a.name.value === 'jobId')?.value;
+  if (jobId && jobId.kind !== Kind.NULL && !(jobId.kind === Kind.VARIABLE && variables?.[jobId.name.value] == null)) return undefined;
+  return JSON.stringify([principal, query, operationName ?? null, variables ?? null]);
+}
