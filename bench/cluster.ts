@@ -3,45 +3,13 @@
  * instance and the subscriber is on another (through Redis), against the same path on a
  * single instance, measured in the same run.
  */
-import { createClient } from 'graphql-ws';
-import { request } from 'undici';
-import WebSocket from 'ws';
 import { startRedis } from '../test/support/redis.js';
 import { fmt, percentile, startEmulatorProcess, startGatewayProcess, type EmulatorProcess, type GatewayProcess } from './lib.js';
-import { createJobs } from './subscriptions.js';
-
-const ONE_COMPLETION = 'subscription($jobId: ID) { pictureModelingJobCompleted(jobId: $jobId) { jobId state } }';
+import { callbackToDelivery, createJobs } from './subscriptions.js';
 
 async function measure(emulator: EmulatorProcess, creator: GatewayProcess, subscriberSide: GatewayProcess, count: number, rate: number, prefix: string): Promise<number[]> {
   const jobs = await createJobs(creator, emulator, count, prefix);
-  const client = createClient({ url: subscriberSide.wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
-  const delivered = new Map<string, number>();
-  for (const job of jobs) {
-    client.subscribe({ query: ONE_COMPLETION, variables: { jobId: job.jobId } }, { next: () => void delivered.set(job.jobId, performance.now()), error: () => {}, complete: () => {} });
-  }
-  // Subscriptions on the other instance are live once its metrics count them.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const text = await (await fetch(`${subscriberSide.url}/metrics`)).text();
-    if (Number(/^gateway_active_subscriptions (\d+)/m.exec(text)?.[1] ?? 0) >= count || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const sentAt = new Map<string, number>();
-  const posts: Promise<void>[] = [];
-  const start = performance.now();
-  for (let i = 0; i < jobs.length; i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const job = jobs[i]!;
-    await emulator.complete(job.jobId);
-    sentAt.set(job.jobId, performance.now());
-    posts.push(request(job.notifyUrl, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.body.dump()));
-  }
-  await Promise.all(posts);
-  const until = Date.now() + 30_000;
-  while (delivered.size < jobs.length && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-  await client.dispose();
-  return jobs.map((j) => (delivered.get(j.jobId) ?? Infinity) - sentAt.get(j.jobId)!);
+  return callbackToDelivery(emulator, subscriberSide, jobs, rate);
 }
 
 export interface ClusterBenchResult {

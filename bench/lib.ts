@@ -1,12 +1,11 @@
 /** Shared pieces of the benchmarks: a gateway in its own process, RSS readings, percentiles. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMULATOR_DEFAULTS } from '../src/emulator/create-emulator.js';
+import { freePort, gatewayEnv, spawnListening, stopProcess } from '../test/support/process.js';
 
 export interface GatewayProcess {
   url: string;
@@ -16,13 +15,7 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+export { freePort };
 
 /** The emulator in a process of its own, so it does not share a CPU thread with the load driver. */
 export interface EmulatorProcess {
@@ -36,18 +29,10 @@ export interface EmulatorProcess {
 
 export async function startEmulatorProcess(env: Record<string, string> = {}): Promise<EmulatorProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/main.ts'], {
-    env: { ...process.env, EMULATOR_PORT: String(port), EMULATOR_JOB_DURATION_MS: '3600000', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += String(c);
-      if (out.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited (${code}): ${out}`)));
-  });
+  const child = await spawnListening(
+    { ...process.env, EMULATOR_PORT: String(port), EMULATOR_JOB_DURATION_MS: '3600000', ...env },
+    { entry: 'src/emulator/main.ts', inheritStderr: true },
+  );
   const url = `http://127.0.0.1:${port}`;
   const control = async (path: string, body?: unknown) => {
     const res = await fetch(`${url}/_emulator/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
@@ -58,56 +43,24 @@ export async function startEmulatorProcess(env: Record<string, string> = {}): Pr
     config: { projectId: EMULATOR_DEFAULTS.projectId, ak: EMULATOR_DEFAULTS.ak, sk: EMULATOR_DEFAULTS.sk },
     control,
     complete: async (jobId) => void (await control(`jobs/${jobId}/complete`, {})),
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: async () => void (await stopProcess(child)),
   };
 }
 
 export async function startGatewayProcess(emulator: { url: string; config: { projectId: string; ak: string; sk: string } }, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there.
+  // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there; BENCH_NODE_FLAGS adds flags.
   const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
-  const child = spawn(process.execPath, [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_PATH: join(dir, 'gw.db'),
-      METASTUDIO_ENDPOINT: emulator.url,
-      METASTUDIO_PROJECT_ID: emulator.config.projectId,
-      CLOUD_SDK_AK: emulator.config.ak,
-      CLOUD_SDK_SK: emulator.config.sk,
-      POLL_INTERVAL_MS: '600000',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      output += String(c);
-      if (output.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}): ${output}`)));
-  });
+  const child = await spawnListening(gatewayEnv(emulator, port, dir, env), { nodeFlags: [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], inheritStderr: true },
+  );
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     pid: child.pid!,
     child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: async () => void (await stopProcess(child)),
   };
 }
 

@@ -22,7 +22,7 @@ async function activeSubscriptions(gw: GatewayProcess): Promise<number> {
   return Number(/^gateway_active_subscriptions (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
-async function waitForSubscriptions(gw: GatewayProcess, count: number): Promise<void> {
+export async function waitForSubscriptions(gw: GatewayProcess, count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while ((await activeSubscriptions(gw)) < count) {
     if (Date.now() > deadline) throw new Error(`only ${await activeSubscriptions(gw)} of ${count} subscriptions became active`);
@@ -46,6 +46,45 @@ export async function createJobs(gw: GatewayProcess, emulator: EmulatorProcess, 
   const calls = (await emulator.control('calls')) as Array<{ operation: string; body?: { name?: string; notifyUrl?: string } }>;
   const notifyByName = new Map(calls.filter((c) => c.operation === 'CreatePictureModelingJob').map((c) => [c.body!.name!, c.body!.notifyUrl!]));
   return ids.map((jobId, i) => ({ jobId, notifyUrl: notifyByName.get(names[i]!)! }));
+}
+
+/**
+ * Subscribes to each job on `subscriberSide` (over `connections` WebSockets), then ends the
+ * jobs upstream and POSTs their callbacks at `rate` per second; returns, per job, the time
+ * from sending the callback to receiving the subscription event.
+ */
+export async function callbackToDelivery(
+  emulator: EmulatorProcess,
+  subscriberSide: GatewayProcess,
+  jobs: Array<{ jobId: string; notifyUrl: string }>,
+  rate: number,
+  connections = 1,
+): Promise<number[]> {
+  const clients = Array.from({ length: connections }, () => client(subscriberSide.wsUrl));
+  const delivered = new Map<string, number>();
+  jobs.forEach((job, i) =>
+    clients[i % clients.length]!.subscribe(
+      { query: ONE_COMPLETION, variables: { jobId: job.jobId } },
+      { next: () => void delivered.set(job.jobId, performance.now()), error: () => {}, complete: () => {} },
+    ),
+  );
+  await waitForSubscriptions(subscriberSide, jobs.length);
+  const sentAt = new Map<string, number>();
+  const posts: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < jobs.length; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const job = jobs[i]!;
+    await emulator.complete(job.jobId);
+    sentAt.set(job.jobId, performance.now());
+    posts.push(request(job.notifyUrl, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.body.dump()));
+  }
+  await Promise.all(posts);
+  const deadline = Date.now() + 30_000;
+  while (delivered.size < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  for (const cl of clients) await cl.dispose();
+  return jobs.map((j) => (delivered.get(j.jobId) ?? Infinity) - sentAt.get(j.jobId)!);
 }
 
 export interface SubscriptionBenchResult {
@@ -122,32 +161,7 @@ export async function benchSubscriptions(): Promise<SubscriptionBenchResult> {
   const subscribers = 1000;
   const rate = 200;
   const jobs = await createJobs(gw, emulator, subscribers, 'latency');
-  const subClients = Array.from({ length: 10 }, () => client(gw.wsUrl));
-  const delivered = new Map<string, number>();
-  jobs.forEach((job, i) =>
-    subClients[i % subClients.length]!.subscribe(
-      { query: ONE_COMPLETION, variables: { jobId: job.jobId } },
-      { next: () => void delivered.set(job.jobId, performance.now()), error: () => {}, complete: () => {} },
-    ),
-  );
-  await waitForSubscriptions(gw, subscribers);
-  const sentAt = new Map<string, number>();
-  const posts: Promise<void>[] = [];
-  const start = performance.now();
-  for (let i = 0; i < jobs.length; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const job = jobs[i]!;
-    await emulator.complete(job.jobId);
-    sentAt.set(job.jobId, performance.now());
-    posts.push(request(job.notifyUrl, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.body.dump()));
-  }
-  await Promise.all(posts);
-  const latDeadline = Date.now() + 30_000;
-  while (delivered.size < jobs.length && Date.now() < latDeadline) await new Promise((r) => setTimeout(r, 10));
-  const latencies = jobs.map((j) => (delivered.get(j.jobId) ?? Infinity) - sentAt.get(j.jobId)!);
-  for (const cl of subClients) await cl.dispose();
+  const latencies = await callbackToDelivery(emulator, gw, jobs, rate, 10);
 
   // Baseline in the same run: the bare upstream re-read a completion needs.
   const direct = createMetaStudioClient({ endpoint: emulator.url, projectId: emulator.config.projectId, credentials: { ak: emulator.config.ak, sk: emulator.config.sk }, timeoutMs: 10_000 });

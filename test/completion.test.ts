@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
+import { createEmulator } from '../src/emulator/create-emulator.js';
 import { createCallbackTokens } from '../src/jobs/callback-token.js';
 import { createRelay, verifyRelaySignature, SIGNATURE_HEADER } from '../src/jobs/relay.js';
 import { recordFromUpstream } from '../src/jobs/job-record.js';
@@ -13,6 +11,7 @@ import { createMetrics } from '../src/observability/metrics.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { sseSubscribe, subscribe, wsClient } from './support/subscriptions.js';
 
 const CALLBACK_SECRET = 'test-callback-secret-0123456789';
@@ -283,25 +282,14 @@ describe('a gateway restart between create and callback', () => {
     const emulator = await createEmulator({ jobDurationMs: 3_600_000 });
     const dir = tempDir();
     const port = await freePort();
-    const env = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_PATH: join(dir, 'gw.db'),
-      METASTUDIO_ENDPOINT: emulator.url,
-      METASTUDIO_PROJECT_ID: emulator.config.projectId,
-      CLOUD_SDK_AK: emulator.config.ak,
-      CLOUD_SDK_SK: emulator.config.sk,
-      POLL_INTERVAL_MS: '600000',
-      LOG_LEVEL: 'warn',
-    };
+    const env = gatewayEnv(emulator, port, dir);
     const url = `http://127.0.0.1:${port}`;
-    let child = await startProcess(env);
+    let child = await spawnListening(env);
     try {
       const { body } = await uploadPhoto(url, { file: makePng(64, 64) });
       const jobId = body.data.createPictureModelingJob.jobId;
       await stopProcess(child);
-      child = await startProcess(env);
+      child = await spawnListening(env);
       const c = wsClient(`ws://127.0.0.1:${port}/graphql`);
       const sub = subscribe(c, { jobId });
       await new Promise((r) => setTimeout(r, 100));
@@ -363,33 +351,3 @@ describe('relay to the client notifyUrl', () => {
     await new Promise<void>((r) => hook.close(() => r()));
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function startProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += String(chunk);
-      if (output.includes('listening on')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => (output += String(c)));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}): ${output}`)));
-  });
-  return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGTERM');
-  return exited;
-}

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { createEmulator, type Emulator } from '../src/emulator/create-emulator.j
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
-import { freePort } from './support/redis.js';
+import { freePort, spawnListening } from './support/process.js';
 
 function metricValue(text: string, name: string, labels = ''): number {
   const escaped = `${name}${labels}`.replace(/[{}"=,]/g, (c) => `\\${c}`);
@@ -154,7 +154,7 @@ describe('SIGTERM drains gracefully', () => {
 
   it('stops accepting, lets the in-flight upload finish, closes websockets with 1001, exits 0', async () => {
     const port = await freePort();
-    const child = await startGateway({
+    const child = await spawnListening({
       ...process.env,
       PORT: String(port),
       DATABASE_PATH: join(tempDir(), 'gw.db'),
@@ -185,17 +185,3 @@ describe('SIGTERM drains gracefully', () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 });
-
-async function startGateway(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      output += String(c);
-      if (output.includes('listening on')) resolve();
-    });
-    child.stderr!.on('data', (c: Buffer) => (output += String(c)));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}): ${output}`)));
-  });
-  return child;
-}

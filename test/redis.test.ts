@@ -5,7 +5,8 @@ import { createLogger } from '../src/observability/logger.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
-import { freePort, startRedis, type RedisServer } from './support/redis.js';
+import { freePort } from './support/process.js';
+import { startRedis, type RedisServer } from './support/redis.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
 
 let redis: RedisServer;

@@ -3,10 +3,10 @@
  * missing and running as root; otherwise fails with one line saying how to install it.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { tempDir } from './harness.js';
+import { freePort } from './process.js';
+
 
 function findRedisServer(): string | undefined {
   try {
@@ -28,14 +28,6 @@ function ensureRedisServer(): string {
   }
   if (!path) throw new Error('redis-server is not installed: run `sudo apt-get install -y redis-server` (Debian/Ubuntu) and re-run the tests');
   return path;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 export interface RedisServer {
