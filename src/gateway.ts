@@ -10,7 +10,7 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { useBodyLimit } from './http/use-body-limit.js';
-import { createCallbackHandler, isCallbackPath } from './jobs/callback-handler.js';
+import { callbackTokenOf, createCallbackHandler } from './jobs/callback-handler.js';
 import { createCallbackTokens } from './jobs/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/backend.js';
 import { createJobEventBus } from './jobs/event-bus.js';
@@ -168,8 +168,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       }, fail);
       return;
     }
-    if (isCallbackPath(pathname)) {
-      handleCallback(req, res, pathname).catch(fail);
+    const callbackToken = callbackTokenOf(pathname);
+    if (callbackToken !== undefined) {
+      handleCallback(req, res, callbackToken).catch(fail);
       return;
     }
     void yoga(req, res, { req, res, requestId });

@@ -245,6 +245,23 @@ describe('the callback endpoint refuses what it cannot trust', () => {
   });
 });
 
+describe('PUBLIC_URL with a base path', () => {
+  it('notify_url carries the base path and callbacks arriving under it are accepted', async () => {
+    const port = await freePort();
+    const based = await startHarness({ port, env: { PUBLIC_URL: `http://127.0.0.1:${port}/gw/` }, sharedEmulator: h.emulator });
+    try {
+      const name = `based-${Math.random().toString(36).slice(2)}`;
+      const { body } = await uploadPhoto(based.url, { file: makePng(16, 16), input: { name } });
+      const jobId = body.data.createPictureModelingJob.jobId;
+      expect(notifyUrlOf(name)).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/gw/callbacks/picture-modeling/`));
+      h.emulator.world.complete(jobId);
+      await waitFor(async () => (await based.gateway.services.store.getJob(jobId))?.state === 'SUCCEED');
+    } finally {
+      await based.close();
+    }
+  });
+});
+
 describe('graphql-ws protocol', () => {
   it('a connection that never sends connection_init is closed with 4408', async () => {
     const socket = new WebSocket(h.wsUrl, 'graphql-transport-ws');
@@ -270,6 +287,31 @@ describe('the poller completes jobs whose callback never comes', () => {
       const shows = emulator.countReceived('ShowPictureModelingJob');
       await new Promise((r) => setTimeout(r, 350));
       expect(emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
+    } finally {
+      await polled.close();
+      await emulator.close();
+    }
+  });
+});
+
+describe('the poller backs off while upstream fails', () => {
+  it('re-reads a failing job less and less often, then completes it once upstream recovers', async () => {
+    const emulator = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress' });
+    const polled = await startHarness({ sharedEmulator: emulator, env: { POLL_INTERVAL_MS: '100' } });
+    try {
+      const { body } = await uploadPhoto(polled.url, { file: makePng(16, 16) });
+      const jobId = body.data.createPictureModelingJob.jobId;
+      emulator.addFault({ operation: 'ShowPictureModelingJob', status: 500, body: { error_code: 'MSS.00000004', error_msg: 'Internal Error' }, times: 1000 });
+      const before = emulator.countReceived('ShowPictureModelingJob');
+      await new Promise((r) => setTimeout(r, 1500));
+      const during = emulator.countReceived('ShowPictureModelingJob') - before;
+      // Every 100 ms without backoff would be about 15 reads (each retried by the client up to 3 times).
+      expect(during).toBeGreaterThan(0);
+      expect(during).toBeLessThanOrEqual(4 * 3);
+      emulator.reset();
+      emulator.world.callbackMode = 'suppress';
+      emulator.world.complete(jobId);
+      await waitFor(async () => (await polled.gateway.services.store.getJob(jobId))?.state === 'SUCCEED', 8000);
     } finally {
       await polled.close();
       await emulator.close();

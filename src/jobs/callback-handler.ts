@@ -12,8 +12,14 @@ import type { JobStore } from './job-store.js';
 
 const MAX_CALLBACK_BODY = 64 * 1024;
 
-export function isCallbackPath(pathname: string): boolean {
-  return pathname.startsWith(CALLBACK_PATH_PREFIX) || pathname === CALLBACK_PATH_PREFIX.slice(0, -1);
+/**
+ * The callback path, also under a base path (PUBLIC_URL may carry one that a proxy
+ * forwards as is). Returns the token part ('' when absent), or undefined for other paths.
+ */
+export function callbackTokenOf(pathname: string): string | undefined {
+  const at = pathname.indexOf(CALLBACK_PATH_PREFIX);
+  if (at >= 0) return pathname.slice(at + CALLBACK_PATH_PREFIX.length);
+  return pathname.endsWith(CALLBACK_PATH_PREFIX.slice(0, -1)) ? '' : undefined;
 }
 
 export function createCallbackHandler(deps: {
@@ -29,7 +35,7 @@ export function createCallbackHandler(deps: {
     res.end(JSON.stringify(body));
   };
 
-  return async function handleCallback(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  return async function handleCallback(req: IncomingMessage, res: ServerResponse, rawToken: string): Promise<void> {
     if (req.method !== 'POST' && req.method !== 'GET') {
       res.setHeader('allow', 'GET, POST');
       req.resume();
@@ -38,7 +44,12 @@ export function createCallbackHandler(deps: {
     const bodyOk = await readCapped(req, MAX_CALLBACK_BODY);
     if (!bodyOk) return reply(res, 413, { error: 'callback body too large' }, 'refused_size');
 
-    const token = decodeURIComponent(pathname.slice(CALLBACK_PATH_PREFIX.length));
+    let token: string;
+    try {
+      token = decodeURIComponent(rawToken);
+    } catch {
+      return reply(res, 404, { error: 'not found' }, 'refused_malformed');
+    }
     if (!token || token.includes('/')) return reply(res, 404, { error: 'not found' }, 'refused_missing');
     const check = deps.tokens.verify(token);
     if (!check.ok) {

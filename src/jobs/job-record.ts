@@ -41,8 +41,16 @@ export interface MergeResult {
  * Folds an upstream reading into a record. Older or repeated readings (duplicate or
  * out-of-order callbacks, slow polls) leave the state as it is.
  */
-export function mergeUpstream(current: JobRecord, info: PictureModelingInfo, now = Date.now()): MergeResult {
-  if (!isJobState(info.state) || isTerminal(current.state)) return { record: current, changed: false, becameTerminal: false };
+/** Upstream states as the enum spells them; anything else is not a state. */
+export function normaliseState(value: unknown): JobState | undefined {
+  const upper = typeof value === 'string' ? value.trim().toUpperCase() : value;
+  return isJobState(upper) ? upper : undefined;
+}
+
+export function mergeUpstream(current: JobRecord, reading: PictureModelingInfo, now = Date.now()): MergeResult {
+  const state = normaliseState(reading.state);
+  if (!state || isTerminal(current.state)) return { record: current, changed: false, becameTerminal: false };
+  const info = { ...reading, state };
   const forward = stateRank(info.state) > stateRank(current.state);
   const sameState = info.state === current.state;
   if (!forward && !sameState) return { record: current, changed: false, becameTerminal: false };
@@ -69,7 +77,7 @@ export function recordFromUpstream(info: PictureModelingInfo, extra: Partial<Job
     owner: ANONYMOUS,
     styleId: info.style_id ?? null,
     name: info.name ?? null,
-    state: isJobState(info.state) ? info.state : 'WAITING',
+    state: normaliseState(info.state) ?? 'WAITING',
     startTime: info.start_time ?? null,
     endTime: info.end_time ?? null,
     modelCoverUrl: info.model_cover_url ?? null,

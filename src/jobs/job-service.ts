@@ -56,7 +56,7 @@ export function createJobService(deps: {
       const existing = await deps.store.getJob(jobId);
       if (existing) return existing;
       const { data: info } = await deps.client.showPictureModelingJob(jobId);
-      return deps.store.insertJob(recordFromUpstream(info));
+      return deps.store.insertJob(recordFromUpstream({ ...info, job_id: info.job_id || jobId }));
     },
   };
 }

@@ -32,7 +32,7 @@ export function createLoaders(services: Pick<Services, 'store' | 'client' | 'job
             try {
               if (record) return (await services.jobs.refresh(id)) ?? record;
               const { data } = await services.client.showPictureModelingJob(id);
-              return recordFromUpstream(data);
+              return recordFromUpstream({ ...data, job_id: data.job_id || id });
             } catch (error) {
               return error as Error;
             }
