@@ -82,8 +82,15 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const { store } = backend;
   const bus = createJobEventBus(backend.eventTarget);
   const secret = () => randomBytes(32).toString('hex');
-  const callbackSecret = config.callbackSecret ?? (await store.getOrCreateSecret('callback', secret));
-  const relaySecret = config.relaySigningSecret ?? (await store.getOrCreateSecret('relay', secret));
+  let callbackSecret: string;
+  let relaySecret: string;
+  try {
+    callbackSecret = config.callbackSecret ?? (await store.getOrCreateSecret('callback', secret));
+    relaySecret = config.relaySigningSecret ?? (await store.getOrCreateSecret('relay', secret));
+  } catch (error) {
+    await backend.close();
+    throw new Error(`the ${config.redisUrl ? 'Redis' : 'SQLite'} store is not usable: ${(error as Error).message}`, { cause: error });
+  }
   const tokens = createCallbackTokens(callbackSecret, config.callbackTokenTtlSeconds);
   const relay = createRelay({ secret: relaySecret, allowPrivate: config.relayAllowPrivate, log, metrics });
   const jobs = createJobService({ client, store, bus, log, metrics, onCompleted: (record) => relay.send(record) });

@@ -91,6 +91,13 @@ const ROUTES: Route[] = [
 ];
 
 const MAX_JSON_BODY = 1024 * 1024;
+/** Recorded calls kept for inspection; older ones are dropped so a long `npm start` does not grow. */
+const MAX_RECORDED = 10_000;
+
+function record<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > MAX_RECORDED) list.splice(0, list.length - MAX_RECORDED);
+}
 const HEADER_CAP = 1024 * 1024;
 
 class Reply extends Error {
@@ -136,7 +143,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const send = async (status: number, body: unknown, operation: string, extra?: Partial<RecordedCall>) => {
       // Latency models time spent answering, after the request has been read, as a real server's would.
       if (delayMs > 0) await sleep(delayMs);
-      calls.push({ operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), ...extra });
+      record(calls, { operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), ...extra });
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
       res.end(text);
@@ -149,7 +156,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       await drain(req);
       return send(404, { error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published in the environment', request_id: requestId }, 'Unknown');
     }
-    received.push(route.operation);
+    record(received, route.operation);
     const match = route.pattern.exec(url.pathname)!;
     const pathProject = safeDecode(match[1]!);
 

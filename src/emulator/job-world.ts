@@ -244,13 +244,18 @@ export class JobWorld {
           bodyTimeout: 5000,
         });
         await res.body.dump();
-        this.callbacks.push({ jobId, url, status: res.statusCode, at: Date.now() });
+        this.remember({ jobId, url, status: res.statusCode, at: Date.now() });
         if (res.statusCode < 500) return;
       } catch {
-        this.callbacks.push({ jobId, url, status: 'error', at: Date.now() });
+        this.remember({ jobId, url, status: 'error', at: Date.now() });
       }
       await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
     }
+  }
+
+  private remember(record: CallbackRecord): void {
+    this.callbacks.push(record);
+    if (this.callbacks.length > 10_000) this.callbacks.splice(0, this.callbacks.length - 10_000);
   }
 
   /** Waits for callbacks in flight; used on close. */

@@ -33,6 +33,9 @@ export function startPoller(deps: {
   async function pass(): Promise<void> {
     const ids = await deps.store.listPendingJobIds(batchSize);
     deps.metrics.pollerBacklog.set(ids.length);
+    // Jobs completed by a callback since the last pass take their backoff state with them.
+    const pending = new Set(ids);
+    for (const id of failures.keys()) if (!pending.has(id)) failures.delete(id);
     const now = Date.now();
     const due = ids.filter((id) => (failures.get(id)?.nextAt ?? 0) <= now);
     let next = 0;
