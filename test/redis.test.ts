@@ -4,8 +4,8 @@ import { createRedisBackend } from '../src/jobs/redis-store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { startHarness, waitFor, type Harness } from './support/harness.js';
-import { freePort } from './support/process.js';
+import { startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
 
@@ -94,6 +94,30 @@ describe('two gateway instances and one Redis act as one', () => {
     } finally {
       await one.close();
       await two.close();
+    }
+  });
+});
+
+describe('two gateway processes', () => {
+  it('a callback to process A completes a subscription held by process B', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const shared = { REDIS_URL: redis.url, CALLBACK_SECRET: 'process-callback-secret-0123456789' };
+    const a = await spawnListening(gatewayEnv(emulator, portA, tempDir(), shared));
+    const b = await spawnListening(gatewayEnv(emulator, portB, tempDir(), shared));
+    try {
+      const { body } = await uploadPhoto(`http://127.0.0.1:${portA}`, { file: makePng(32, 32) });
+      const jobId = body.data.createPictureModelingJob.jobId;
+      const client = wsClient(`ws://127.0.0.1:${portB}/graphql`);
+      const sub = subscribe(client, { jobId });
+      await new Promise((r) => setTimeout(r, 150));
+      emulator.world.complete(jobId);
+      await sub.done;
+      expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
+      expect(new URL(emulator.world.callbacks.find((c) => c.jobId === jobId)!.url).port).toBe(String(portA));
+      await client.dispose();
+    } finally {
+      expect(await stopProcess(a)).toBe(0);
+      expect(await stopProcess(b)).toBe(0);
     }
   });
 });
