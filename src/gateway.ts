@@ -51,8 +51,6 @@ export interface Gateway {
   services: Services;
   /** Plain HTTP routes (/health, /ready, /metrics, the callback) and /graphql. */
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** Context for one operation; `requestId` defaults to a new one. */
-  createContext(requestId?: string): GraphQLContext;
   ready(): Promise<boolean>;
   relay: Relay;
   poller: Poller;
@@ -187,7 +185,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     yoga,
     services,
     handle,
-    createContext,
     ready,
     relay,
     poller,

@@ -9,6 +9,7 @@ import { parse, validate, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Gateway } from './gateway.js';
+import type { GraphQLContext } from './schema/context.js';
 import { broadcastKey } from './schema/subscription.js';
 import { createSubscriptionSharing } from './ws/share-subscriptions.js';
 
@@ -36,7 +37,7 @@ function connectionId(socket: object): string {
   return id;
 }
 
-/** Bytes of an unread request body we are willing to read (and discard) after answering. */
+/** How long an unread request body is drained (and discarded) after answering, before the connection is cut. */
 const DRAIN_AFTER_RESPONSE_MS = 5000;
 
 export async function startServer(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
@@ -86,6 +87,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
+          requestId: `${connectionId(ctx.extra.socket)}:${_id}`,
         });
         let document;
         try {
@@ -93,7 +95,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
         } catch (error) {
           return [error as never];
         }
-        const context = { ...(await contextFactory()), ...gateway.createContext(`${connectionId(ctx.extra.socket)}:${_id}`) };
+        const context = (await contextFactory()) as unknown as GraphQLContext;
         const shareKey = broadcastKey(document, payload.operationName, payload.variables, payload.query, context.principal);
         const args: ExecutionArgs = {
           schema,
