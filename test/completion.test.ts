@@ -158,6 +158,16 @@ describe('completion reaches subscribers whatever the timing', () => {
     abort.abort();
   });
 
+  it('a subscriber to a job whose callback was lost gets it from upstream at once', async () => {
+    h.emulator.world.callbackMode = 'suppress';
+    const job = await createJob();
+    h.emulator.world.complete(job.jobId);
+    expect((await h.gateway.services.store.getJob(job.jobId))?.state).toBe('WAITING');
+    const sub = subscribe(client(), { jobId: job.jobId });
+    await sub.done;
+    expect(sub.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual(['SUCCEED']);
+  });
+
   it('an unknown jobId is an error, not a hang', async () => {
     const sub = subscribe(client(), { jobId: 'no-such-job' });
     await sub.done;

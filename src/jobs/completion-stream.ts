@@ -58,8 +58,11 @@ export async function openCompletionStream(
   let listening = false;
   off = deps.bus.onCompleted(jobId, (r) => (listening ? emitOnce(r) : early.push(r)));
   let record: JobRecord;
+  let fromStore = false;
   try {
-    record = (await deps.store.getJob(jobId)) ?? (await deps.jobs.adopt(jobId));
+    const stored = await deps.store.getJob(jobId);
+    fromStore = stored !== undefined;
+    record = stored ?? (await deps.jobs.adopt(jobId));
   } catch (error) {
     queue.close();
     if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) {
@@ -76,6 +79,11 @@ export async function openCompletionStream(
   listening = true;
   emitOnce(record);
   for (const r of early) emitOnce(r);
+  if (!emitted && fromStore) {
+    // The stored state may be stale (a lost callback, a poll not yet due): one upstream read
+    // now publishes the completion if it has already happened.
+    deps.jobs.refresh(jobId).catch(() => {});
+  }
   if (!emitted && deps.recheckMs) {
     timer = setInterval(() => {
       deps.store.getJob(jobId).then((r) => r && emitOnce(r), () => {});
