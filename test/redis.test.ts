@@ -164,6 +164,12 @@ describe('Redis failures', () => {
       expect((await fetch(`${b.url}/ready`)).status).toBe(503);
       expect((await fetch(`${b.url}/health`)).status).toBe(200);
 
+      // A create while the store is down is refused before anything reaches MetaStudio.
+      const creates = emulator.countReceived('CreatePictureModelingJob');
+      const refused = await uploadPhoto(a.url, { file: makePng(16, 16) });
+      expect(refused.body.data.createPictureModelingJob).toMatchObject({ errorCode: 'GATEWAY.STORE_UNAVAILABLE', httpStatus: 503, origin: 'GATEWAY' });
+      expect(emulator.countReceived('CreatePictureModelingJob')).toBe(creates);
+
       // The job ends while Redis is down: the callback cannot be stored, nothing is published.
       emulator.world.complete(jobId);
       await new Promise((r) => setTimeout(r, 800));

@@ -12,6 +12,10 @@ export const GatewayErrorCode = {
   UPSTREAM_UNAVAILABLE: 'GATEWAY.UPSTREAM_UNAVAILABLE',
   /** HTML or unparsable body, or a status the API does not use. */
   BAD_UPSTREAM_RESPONSE: 'GATEWAY.BAD_UPSTREAM_RESPONSE',
+  /** The gateway's own store (SQLite or Redis) could not be used; nothing was sent upstream. */
+  STORE_UNAVAILABLE: 'GATEWAY.STORE_UNAVAILABLE',
+  /** A gateway bug; details are in its logs, never in the response. */
+  INTERNAL_ERROR: 'GATEWAY.INTERNAL_ERROR',
   /** The gateway refused the input before calling upstream (same code MetaStudio uses). */
   INVALID_PARAMETER: 'MSS.00000003',
 } as const;

@@ -46,7 +46,7 @@ builder.mutationType({
         try {
           return await createJobFromUpload(ctx.services, input, ctx.principal, ctx.log);
         } catch (error) {
-          throw asMetaStudioError(error);
+          throw asMetaStudioError(error, ctx.log);
         }
       },
     }),

@@ -1,5 +1,6 @@
 /** MssError: how every upstream or gateway failure reaches clients, as a union member. */
 import { GatewayErrorCode, MetaStudioError, isMetaStudioError } from '../metastudio/errors.js';
+import type { Logger } from '../observability/logger.js';
 import { builder } from './builder.js';
 
 export const MssErrorOriginEnum = builder.enumType('MssErrorOrigin', {
@@ -23,13 +24,14 @@ builder.objectType(MetaStudioError, {
 
 export const MssErrorClass = MetaStudioError;
 
-/** Anything unexpected becomes a masked GATEWAY error rather than a leaked stack. */
-export function asMetaStudioError(error: unknown): MetaStudioError {
+/** Anything unexpected becomes a masked GATEWAY error rather than a leaked stack (and is logged). */
+export function asMetaStudioError(error: unknown, log?: Logger): MetaStudioError {
   if (isMetaStudioError(error)) return error;
+  log?.error({ err: error }, 'unexpected error in a resolver');
   return new MetaStudioError({
-    code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
+    code: GatewayErrorCode.INTERNAL_ERROR,
     message: 'The gateway could not complete the call',
-    httpStatus: 502,
+    httpStatus: 500,
     origin: 'GATEWAY',
     cause: error,
   });

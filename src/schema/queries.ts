@@ -2,6 +2,7 @@ import { invalidParameter } from '../metastudio/errors.js';
 import { JOB_STATES, type StyleInfo } from '../metastudio/types.js';
 import { recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
 import { builder } from './builder.js';
+import type { GraphQLContext } from './context.js';
 import { JobStateEnum, PictureModelingJobRef } from './job.js';
 import { asMetaStudioError, MssErrorClass } from './mss-error.js';
 
@@ -26,11 +27,11 @@ const StyleListRef = builder.objectRef<{ styles: StyleInfo[] }>('StyleList').imp
   fields: (t) => ({ styles: t.field({ type: [StyleRef], resolve: (l) => l.styles }) }),
 });
 
-async function orMssError<T>(work: () => Promise<T>): Promise<T> {
+async function orMssError<T>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw asMetaStudioError(error);
+    throw asMetaStudioError(error, ctx.log);
   }
 }
 
@@ -42,7 +43,7 @@ builder.queryType({
       description: 'Terminal jobs from the store, the rest read upstream',
       errors: { types: [MssErrorClass], union: { name: 'PictureModelingJobResult' } },
       resolve: (_root, { jobId }, ctx) =>
-        orMssError(() => {
+        orMssError(ctx, () => {
           if (!jobId.trim()) throw invalidParameter('jobId must not be empty');
           return ctx.loaders.job.load(jobId);
         }),
@@ -56,7 +57,7 @@ builder.queryType({
       },
       errors: { types: [MssErrorClass], union: { name: 'PictureModelingJobListResult' } },
       resolve: (_root, args, ctx) =>
-        orMssError(async () => {
+        orMssError(ctx, async () => {
           const offset = args.offset ?? 0;
           const limit = args.limit ?? 10;
           if (offset < 0) throw invalidParameter('offset must not be negative');
@@ -74,7 +75,7 @@ builder.queryType({
       description: 'ListStyles, for a style picker',
       errors: { types: [MssErrorClass], union: { name: 'StyleListResult' } },
       resolve: (_root, _args, ctx) =>
-        orMssError(async () => {
+        orMssError(ctx, async () => {
           const { data } = await ctx.services.client.listStyles();
           return { styles: data.styles ?? [] };
         }),

@@ -33,7 +33,8 @@ export interface CreatedJob {
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-function checkFields(input: CreateJobInput, allowPrivateRelay: boolean): void {
+/** Checks the text fields and returns them trimmed. */
+function checkFields(input: CreateJobInput, allowPrivateRelay: boolean): { styleId: string; name: string } {
   const styleId = input.styleId.trim();
   if (!styleId) throw invalidParameter('styleId is required and must not be empty');
   if (styleId.length > MAX_STYLE_ID_LENGTH || !/^[\x21-\x7e]+$/.test(styleId)) {
@@ -48,6 +49,7 @@ function checkFields(input: CreateJobInput, allowPrivateRelay: boolean): void {
     const problem = checkNotifyUrl(input.notifyUrl, allowPrivateRelay);
     if (problem) throw invalidParameter(problem);
   }
+  return { styleId, name };
 }
 
 export async function createJobFromUpload(
@@ -61,7 +63,7 @@ export async function createJobFromUpload(
   let source: PhotoSource | undefined;
   let bytes = () => 0;
   try {
-    checkFields(input, config.relayAllowPrivate);
+    const { styleId, name } = checkFields(input, config.relayAllowPrivate);
     let upload: FileUpload;
     try {
       upload = await input.file;
@@ -76,12 +78,23 @@ export async function createJobFromUpload(
     bytes = photo.bytesRead;
 
     const { nonce, token } = tokens.issue();
-    await store.registerCallback({ nonce, owner: principal, createdAt: Date.now() });
+    try {
+      await store.registerCallback({ nonce, owner: principal, createdAt: Date.now() });
+    } catch (error) {
+      // Without the registration the completion could not be tracked: do not create the job.
+      throw new MetaStudioError({
+        code: GatewayErrorCode.STORE_UNAVAILABLE,
+        message: 'The gateway cannot record jobs right now; nothing was sent to MetaStudio',
+        httpStatus: 503,
+        origin: 'GATEWAY',
+        cause: error,
+      });
+    }
     const { data, requestId } = await client.createPictureModelingJob({
       // The name and type sent upstream come from the bytes, never from the client.
       file: { name: `photo.${photo.format === 'png' ? 'png' : 'jpg'}`, type: MIME_TYPES[photo.format], stream: photo.body },
-      styleId: input.styleId.trim(),
-      name: input.name.trim(),
+      styleId,
+      name,
       notifyUrl: tokens.urlFor(services.publicUrl(), token),
       appUserId: input.appUserId ?? undefined,
     });
@@ -95,13 +108,13 @@ export async function createJobFromUpload(
       });
     }
     const now = Date.now();
-    const record = await store.insertJob({
+    const created: JobRecord = {
       jobId: data.job_id,
       // Documented as always present; a missing one must not lose a job that exists.
       modelAssetId: typeof data.model_asset_id === 'string' ? data.model_asset_id : null,
       owner: principal,
-      styleId: input.styleId.trim(),
-      name: input.name.trim(),
+      styleId,
+      name,
       state: 'WAITING',
       startTime: null,
       endTime: null,
@@ -113,10 +126,18 @@ export async function createJobFromUpload(
       appUserId: input.appUserId ?? null,
       createdAt: now,
       updatedAt: now,
-    });
-    const { earlyHit } = await store.linkCallback(nonce, data.job_id);
-    if (earlyHit) {
-      jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
+    };
+    let record = created;
+    try {
+      record = await store.insertJob(created);
+      const { earlyHit } = await store.linkCallback(nonce, data.job_id);
+      if (earlyHit) {
+        jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
+      }
+    } catch (error) {
+      // The job exists upstream: report it created. A later subscription or query adopts it
+      // from upstream; only this gateway's callback token for it is lost.
+      log.error({ jobId: data.job_id, err: (error as Error).message }, 'created job could not be stored');
     }
     metrics.uploads.inc({ result: 'created' });
     metrics.uploadBytes.inc(bytes());
