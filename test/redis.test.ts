@@ -54,6 +54,7 @@ describe('two gateway instances and one Redis act as one', () => {
     expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
     await waitFor(() => all.events.some((e) => e.data.pictureModelingJobCompleted.jobId === jobId));
     // The callback went to A (its notify_url), the event came out of B.
+    await waitFor(() => emulator.world.callbacks.some((c) => c.jobId === jobId));
     expect(emulator.world.callbacks.filter((c) => c.jobId === jobId).map((c) => new URL(c.url).port)).toEqual([String(portA)]);
     await client.dispose();
   });
@@ -113,7 +114,8 @@ describe('two gateway processes', () => {
       emulator.world.complete(jobId);
       await sub.done;
       expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
-      expect(new URL(emulator.world.callbacks.find((c) => c.jobId === jobId)!.url).port).toBe(String(portA));
+      const callback = await waitFor(() => emulator.world.callbacks.find((c) => c.jobId === jobId));
+      expect(new URL(callback.url).port).toBe(String(portA));
       await client.dispose();
     } finally {
       expect(await stopProcess(a)).toBe(0);
