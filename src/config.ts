@@ -31,6 +31,8 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   maxUploadBytes: number;
   pollIntervalMs: number;
+  /** A stored job state older than this is re-read upstream when a subscription for it opens. */
+  rereadAfterMs: number;
   callbackSecret: string | undefined;
   callbackTokenTtlSeconds: number;
   relaySigningSecret: string | undefined;
@@ -117,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       MAX_UPLOAD_BYTES: int(1, 2 ** 40)({ default: 10485760 }),
       UPSTREAM_TIMEOUT_MS: int(1, 3_600_000)({ default: 30000 }),
       POLL_INTERVAL_MS: int(10, 86_400_000)({ default: 30000 }),
+      SUBSCRIBE_REREAD_AFTER_MS: int(0, 86_400_000)({ default: 5000 }),
       CALLBACK_SECRET: secret({ default: undefined }),
       CALLBACK_TOKEN_TTL_SECONDS: int(60, 365 * 86400)({ default: 7 * 86400 }),
       RELAY_SIGNING_SECRET: secret({ default: undefined }),
@@ -159,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     pollIntervalMs: e.POLL_INTERVAL_MS,
+    rereadAfterMs: e.SUBSCRIBE_REREAD_AFTER_MS,
     callbackSecret: e.CALLBACK_SECRET,
     callbackTokenTtlSeconds: e.CALLBACK_TOKEN_TTL_SECONDS,
     relaySigningSecret: e.RELAY_SIGNING_SECRET,

@@ -20,7 +20,7 @@ const clients: Array<{ dispose: () => unknown }> = [];
 
 beforeAll(async () => {
   // Jobs never end by themselves here: each test decides when (and how) they end.
-  h = await startHarness({ emulator: { jobDurationMs: 3_600_000 }, env: { CALLBACK_SECRET } });
+  h = await startHarness({ emulator: { jobDurationMs: 3_600_000 }, env: { CALLBACK_SECRET, SUBSCRIBE_REREAD_AFTER_MS: '300' } });
 });
 afterAll(async () => {
   await h.close();
@@ -163,9 +163,31 @@ describe('completion reaches subscribers whatever the timing', () => {
     const job = await createJob();
     h.emulator.world.complete(job.jobId);
     expect((await h.gateway.services.store.getJob(job.jobId))?.state).toBe('WAITING');
+    // Right after creating, the stored state counts as fresh: no upstream read.
+    const shows = h.emulator.countReceived('ShowPictureModelingJob');
+    const fresh = subscribe(client(), { jobId: job.jobId });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
+    fresh.dispose();
+    // Once it is older than SUBSCRIBE_REREAD_AFTER_MS (300 ms here), a new subscriber re-reads it.
+    await new Promise((r) => setTimeout(r, 300));
     const sub = subscribe(client(), { jobId: job.jobId });
     await sub.done;
     expect(sub.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual(['SUCCEED']);
+  });
+
+  it('a callback that arrives while a poll is under way is not answered by that older read', async () => {
+    h.emulator.world.callbackMode = 'suppress';
+    const job = await createJob();
+    // A slow upstream read starts before the job ends...
+    h.emulator.addFault({ operation: 'ShowPictureModelingJob', delayMs: 400 });
+    const stale = h.gateway.services.jobs.refresh(job.jobId);
+    await new Promise((r) => setTimeout(r, 50));
+    h.emulator.world.complete(job.jobId);
+    // ...and the callback comes while it is still under way.
+    const fresh = h.gateway.services.jobs.refresh(job.jobId);
+    expect((await stale)?.state).toBe('WAITING');
+    expect((await fresh)?.state).toBe('SUCCEED');
   });
 
   it('an unknown jobId is an error, not a hang', async () => {

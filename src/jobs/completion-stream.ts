@@ -20,6 +20,8 @@ export interface CompletionDeps {
   onClose?: () => void;
   /** Safety net for buses that can drop events (Redis during an outage): re-read the store this often. */
   recheckMs?: number;
+  /** A stored state older than this is re-read upstream when the subscription opens. */
+  rereadAfterMs: number;
 }
 
 /**
@@ -79,9 +81,10 @@ export async function openCompletionStream(
   listening = true;
   emitOnce(record);
   for (const r of early) emitOnce(r);
-  if (!emitted && fromStore) {
-    // The stored state may be stale (a lost callback, a poll not yet due): one upstream read
-    // now publishes the completion if it has already happened.
+  if (!emitted && fromStore && Date.now() - record.updatedAt > deps.rereadAfterMs) {
+    // Not read upstream for a while (a lost callback, a poll not yet due): one read now
+    // publishes the completion if it has already happened. Fresh records are left alone,
+    // so subscribing right after creating costs no upstream call.
     deps.jobs.refresh(jobId).catch(() => {});
   }
   if (!emitted && deps.recheckMs) {

@@ -11,8 +11,9 @@ import type { JobStore } from './job-store.js';
 
 export interface JobService {
   /**
-   * Reads the job upstream and folds it into the store. Concurrent refreshes of one job
-   * share a single upstream call. Throws MetaStudioError when upstream fails.
+   * Reads the job upstream and folds it into the store. Every call is answered by a read
+   * that started after it; calls made while one read is under way share the next one.
+   * Throws MetaStudioError when upstream fails.
    */
   refresh(jobId: string): Promise<JobRecord | undefined>;
   /** Stored record for a job this gateway does not know yet (e.g. created elsewhere). */
@@ -27,7 +28,21 @@ export function createJobService(deps: {
   metrics: GatewayMetrics;
   onCompleted?: (record: JobRecord) => void;
 }): JobService {
-  const inFlight = new Map<string, Promise<JobRecord | undefined>>();
+  interface Flight {
+    running: Promise<JobRecord | undefined>;
+    followUp?: Promise<JobRecord | undefined>;
+  }
+  const flights = new Map<string, Flight>();
+  const ignore = () => undefined;
+
+  function start(jobId: string): Promise<JobRecord | undefined> {
+    const flight: Flight = { running: Promise.resolve(undefined) };
+    flight.running = refreshNow(jobId).finally(() => {
+      if (flights.get(jobId) === flight && !flight.followUp) flights.delete(jobId);
+    });
+    flights.set(jobId, flight);
+    return flight.running;
+  }
 
   async function refreshNow(jobId: string): Promise<JobRecord | undefined> {
     const { data: info } = await deps.client.showPictureModelingJob(jobId);
@@ -45,12 +60,15 @@ export function createJobService(deps: {
 
   return {
     refresh(jobId) {
-      let pending = inFlight.get(jobId);
-      if (!pending) {
-        pending = refreshNow(jobId).finally(() => inFlight.delete(jobId));
-        inFlight.set(jobId, pending);
-      }
-      return pending;
+      const flight = flights.get(jobId);
+      if (!flight) return start(jobId);
+      // The read under way may have left before whatever asked for this one (a callback
+      // arriving mid-poll): queue exactly one more read, shared by everyone who asks meanwhile.
+      flight.followUp ??= flight.running.then(ignore, ignore).then(() => {
+        if (flights.get(jobId) === flight) flights.delete(jobId);
+        return start(jobId);
+      });
+      return flight.followUp;
     },
     async adopt(jobId) {
       const existing = await deps.store.getJob(jobId);

@@ -25,6 +25,7 @@ builder.subscriptionType({
             onOpen: () => metrics.activeSubscriptions.inc(),
             onClose: () => metrics.activeSubscriptions.dec(),
             recheckMs: config.redisUrl ? RECHECK_MS : undefined,
+            rereadAfterMs: config.rereadAfterMs,
           },
           ctx.principal,
           jobId,
