@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auditServer } from 'graphql-http';
@@ -41,6 +42,23 @@ describe('createPictureModelingJob', () => {
     expect(result(body).__typename).toBe('PictureModelingJobCreated');
     const call = h.emulator.calls.find((c) => c.operation === 'CreatePictureModelingJob')!;
     expect(call.body).toMatchObject({ width: 2160, height: 3840, filename: 'photo.jpg', photoBytes: 190_000 });
+  });
+
+  it('delivers the photo upstream byte for byte, large EXIF header included', async () => {
+    const big = await startHarness({ env: { MAX_UPLOAD_BYTES: String(8 * 1024 * 1024) }, sharedEmulator: h.emulator });
+    try {
+      const photo = makeJpeg(3000, 2000, { exifBytes: 300_000, totalBytes: 3_000_000 });
+      for (let i = 0; i < photo.length; i += 997) photo[i] = i % 251;
+      // Keep the JPEG markers intact: only the filler after the header was varied.
+      const header = makeJpeg(3000, 2000, { exifBytes: 300_000 });
+      header.subarray(0, header.length - 2).copy(photo);
+      const { body } = await uploadPhoto(big.url, { file: photo, filename: 'big.jpg', type: 'image/jpeg' });
+      expect(result(body).__typename).toBe('PictureModelingJobCreated');
+      const call = h.emulator.calls.find((c) => c.operation === 'CreatePictureModelingJob')!;
+      expect(call.body).toMatchObject({ photoBytes: photo.length, sha256: createHash('sha256').update(photo).digest('hex') });
+    } finally {
+      await big.close();
+    }
   });
 
   it('accepts exactly MAX_UPLOAD_BYTES', async () => {

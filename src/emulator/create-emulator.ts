@@ -344,6 +344,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
 }
 
 interface PictureForm {
+  /** SHA-256 of the file as received, so tests can prove the bytes arrived unchanged. */
+  sha256: string;
   styleId: string;
   name: string;
   notifyUrl: string | undefined;
@@ -359,7 +361,7 @@ function readPictureForm(req: IncomingMessage, raw: Buffer | undefined, maxBytes
   if (!contentType.startsWith('multipart/form-data')) return Promise.reject(invalid('Invalid body: expected multipart/form-data', 'MSS.00000002'));
   return new Promise((resolve, reject) => {
     const fields = new Map<string, string>();
-    let photo: { bytes: number; verdict: HeaderVerdict; filename: string | undefined } | undefined;
+    let photo: { bytes: number; verdict: HeaderVerdict; filename: string | undefined; sha256: string } | undefined;
     let failure: Reply | undefined;
     let parser: busboy.Busboy;
     try {
@@ -378,8 +380,10 @@ function readPictureForm(req: IncomingMessage, raw: Buffer | undefined, maxBytes
       let headBytes = 0;
       let verdict: HeaderVerdict = { kind: 'need-more', format: undefined };
       let bytes = 0;
+      const hash = createHash('sha256');
       stream.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
+        hash.update(chunk);
         if (verdict.kind === 'need-more' && headBytes < HEADER_CAP) {
           head.push(chunk);
           headBytes += chunk.length;
@@ -388,7 +392,7 @@ function readPictureForm(req: IncomingMessage, raw: Buffer | undefined, maxBytes
       });
       stream.on('end', () => {
         if (verdict.kind === 'need-more') verdict = inspectHeader(Buffer.concat(head), true);
-        photo = { bytes: stream.truncated ? maxBytes + 1 : bytes, verdict, filename: info.filename };
+        photo = { bytes: stream.truncated ? maxBytes + 1 : bytes, verdict, filename: info.filename, sha256: hash.digest('hex') };
       });
     });
     parser.on('filesLimit', () => {
@@ -408,6 +412,7 @@ function readPictureForm(req: IncomingMessage, raw: Buffer | undefined, maxBytes
       const tooBig = checkDimensions(photo.verdict.width, photo.verdict.height);
       if (tooBig) return reject(invalid(`Invalid parameter: ${tooBig}`));
       resolve({
+        sha256: photo.sha256,
         styleId,
         name,
         notifyUrl: fields.get('notify_url'),
