@@ -231,6 +231,12 @@ describe('HTTP behaviour of multipart requests', () => {
     expect(res.body.errors[0].message).toMatch(/size limit/);
   });
 
+  it('a multipart content type without a boundary is a 400', async () => {
+    const res = await postRaw(h.url, Buffer.from('whatever'), { 'content-type': 'multipart/form-data', 'x-graphql-yoga-csrf': '1' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].message).toEqual(expect.any(String));
+  });
+
   it('a broken multipart body (no closing boundary) is a 400, not a hang', async () => {
     const res = await postRaw(h.url, Buffer.from('--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{}'), {
       'content-type': 'multipart/form-data; boundary=b',
