@@ -83,3 +83,22 @@ describe('inspectPhoto streams what it read plus the rest', () => {
     );
   });
 });
+
+describe('arbitrary bytes never crash the header check', () => {
+  it('answers ok, need-more or invalid for 2,000 random and mutated inputs', () => {
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const seeds = [makePng(100, 80), makeJpeg(120, 90, { exifBytes: 300, totalBytes: 900 })];
+    for (let i = 0; i < 2000; i++) {
+      const base = i % 3 === 2 ? Buffer.alloc(Math.floor(random() * 600)) : Buffer.from(seeds[i % 2]!);
+      for (let j = 0; j < base.length; j++) if (i % 3 === 2 || random() < 0.02) base[j] = Math.floor(random() * 256);
+      const cut = base.subarray(0, Math.floor(random() * (base.length + 1)));
+      for (const complete of [false, true]) {
+        const verdict = inspectHeader(cut, complete);
+        expect(['ok', 'need-more', 'invalid']).toContain(verdict.kind);
+        if (complete) expect(verdict.kind).not.toBe('need-more');
+        if (verdict.kind === 'ok') expect(verdict.width > 0 && verdict.height > 0).toBe(true);
+      }
+    }
+  });
+});
