@@ -47,6 +47,14 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
+    // Answering before the body has been read (a refused upload, a body over the limit):
+    // the rest of the body would sit in front of the next request, so this connection
+    // is not reused.
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      if (!req.complete && !this.headersSent) this.setHeader('connection', 'close');
+      return writeHead.apply(this, args);
+    } as ServerResponse['writeHead'];
     res.on('finish', () => {
       // Answered before the body was read (a refused upload): stop parsing, discard what
       // is left for a while so the client sees the answer, then cut the connection.

@@ -256,6 +256,8 @@ describe('HTTP behaviour of multipart requests', () => {
     await uploadThenDisconnect(h.url, big, 60_000, 'disconnect-model');
     // The upstream call had started (header judged), then was aborted: no job was created.
     await waitFor(() => sockets() === 1);
+    // The upstream request was aborted, not left hanging.
+    await waitFor(() => h.emulator.inFlight() === 0);
     await new Promise((r) => setTimeout(r, 300));
     const listed = await h.gateway.services.client.listPictureModelingJobs({ limit: 100 });
     expect(listed.data.picture_modeling_jobs.some((j) => j.name === 'disconnect-model')).toBe(false);
@@ -273,6 +275,22 @@ describe('GraphQL over HTTP conformance', () => {
     const results = await auditServer({ url: `${h.url}/graphql` });
     const failures = results.filter((r) => r.status === 'error');
     expect(failures.map((f) => `${f.id} ${f.name}: ${'reason' in f ? f.reason : ''}`)).toEqual([]);
+  });
+
+  it('a chunked JSON body (no Content-Length) over the limit is 413', async () => {
+    const big = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    const res = await fetch(`${h.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < big.length; i += 65536) controller.enqueue(new TextEncoder().encode(big.slice(i, i + 65536)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
   });
 
   it('a JSON body over the limit is 413', async () => {

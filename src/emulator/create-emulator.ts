@@ -70,6 +70,8 @@ export interface Emulator {
   countCalls(operation: string): number;
   /** Requests that reached a route, counted on arrival (answered or not). */
   countReceived(operation: string): number;
+  /** Requests being handled right now (an aborted one leaves this count). */
+  inFlight(): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -124,6 +126,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const calls: RecordedCall[] = [];
   const received: string[] = [];
   let latencyMs = 0;
+  let active = 0;
   const sockets = new Set<Socket>();
 
   function takeFault(operation: string): Fault | undefined {
@@ -299,6 +302,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   }
 
   const server: Server = createServer((req, res) => {
+    active++;
+    res.once('close', () => active--);
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });
@@ -323,6 +328,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     },
     countCalls: (operation) => calls.filter((c) => c.operation === operation).length,
     countReceived: (operation) => received.filter((o) => o === operation).length,
+    inFlight: () => active,
     reset() {
       faults.length = 0;
       calls.length = 0;
