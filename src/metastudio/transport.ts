@@ -73,15 +73,17 @@ export function createTransport(options: TransportOptions): Transport {
     // undici's own timeouts run on a coarse clock (up to a second late), so the deadline is
     // ours: it starts once the request body has been sent, and covers the whole answer.
     const deadline = new AbortController();
-    const timedOut = new MetaStudioError({
-      code: GatewayErrorCode.UPSTREAM_TIMEOUT,
-      message: `MetaStudio did not answer within ${options.timeoutMs} ms`,
-      httpStatus: 504,
-      origin: 'GATEWAY',
-    });
+    const timedOut = () =>
+      new MetaStudioError({
+        code: GatewayErrorCode.UPSTREAM_TIMEOUT,
+        message: `MetaStudio did not answer within ${options.timeoutMs} ms`,
+        httpStatus: 504,
+        origin: 'GATEWAY',
+        requestId,
+      });
     let timer: NodeJS.Timeout | undefined;
     const startClock = () => {
-      timer ??= setTimeout(() => deadline.abort(timedOut), options.timeoutMs);
+      timer ??= setTimeout(() => deadline.abort(timedOut()), options.timeoutMs);
     };
     const signal = send.signal ? AbortSignal.any([send.signal, deadline.signal]) : deadline.signal;
     let body: PreparedRequest['body'] | Readable | null = prepared.body ?? null;
@@ -105,7 +107,7 @@ export function createTransport(options: TransportOptions): Transport {
       const text = await readText(response.body);
       return interpret<T>(response.statusCode, headerString(response.headers['content-type']), text, requestId);
     } catch (error) {
-      const mapped = deadline.signal.aborted ? timedOut : mapFault(error, requestId);
+      const mapped = deadline.signal.aborted ? (deadline.signal.reason as MetaStudioError) : mapFault(error, requestId);
       if (status === 'error') status = mapped.code;
       throw mapped;
     } finally {
