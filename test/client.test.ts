@@ -8,6 +8,7 @@ import { MetaStudioError } from '../src/metastudio/errors.js';
 import { formatSdkDate } from '../src/metastudio/signer.js';
 import { prepareRequest } from '../src/metastudio/requests.js';
 import { makeJpeg, makePng } from './support/images.js';
+import { freePort, spawnListening, stopProcess } from './support/process.js';
 
 let emulator: Emulator;
 let client: MetaStudioClient;
@@ -268,6 +269,28 @@ describe('the emulator checks signatures like API Gateway', () => {
     expect(res.statusCode).toBe(404);
     expect(res.headers['x-request-id']).toBeTruthy();
     expect(((await res.body.json()) as { error_code: string }).error_code).toBe('APIGW.0101');
+  });
+});
+
+describe('npm run emulator', () => {
+  it('runs the emulator alone, with credentials from the environment', async () => {
+    const port = await freePort();
+    const child = await spawnListening(
+      { ...process.env, EMULATOR_PORT: String(port), CLOUD_SDK_AK: 'standalone-ak', CLOUD_SDK_SK: 'standalone-sk', METASTUDIO_PROJECT_ID: 'standalone-project' },
+      { entry: 'src/emulator/main.ts' },
+    );
+    try {
+      const standalone = createMetaStudioClient({
+        endpoint: `http://127.0.0.1:${port}`,
+        projectId: 'standalone-project',
+        credentials: { ak: 'standalone-ak', sk: 'standalone-sk' },
+        timeoutMs: 2000,
+      });
+      expect((await standalone.listStyles()).data.count).toBe(4);
+      await standalone.close();
+    } finally {
+      expect(await stopProcess(child)).toBe(0);
+    }
   });
 });
 
