@@ -142,6 +142,8 @@ describe('completion reaches subscribers whatever the timing', () => {
     const job = await createJob(name);
     h.emulator.world.complete(job.jobId);
     expect((await fetch(notifyUrlOf(name), { method: 'POST' })).status).toBe(202);
+    expect((await fetch(`${notifyUrlOf(name)}/`, { method: 'POST' })).status).toBe(202);
+    expect((await fetch(`${notifyUrlOf(name)}?secret=x&time_stamp=1`, { method: 'POST' })).status).toBe(202);
     expect((await fetch(notifyUrlOf(name), { method: 'POST', body: 'not json', headers: { 'content-type': 'text/plain' } })).status).toBe(202);
     await waitFor(async () => (await h.gateway.services.store.getJob(job.jobId))?.state === 'SUCCEED');
   });

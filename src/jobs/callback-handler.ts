@@ -46,7 +46,8 @@ export function createCallbackHandler(deps: {
 
     let token: string;
     try {
-      token = decodeURIComponent(rawToken);
+      // Some callers append a slash to the URL they were given.
+      token = decodeURIComponent(rawToken).replace(/\/+$/, '');
     } catch {
       return reply(res, 404, { error: 'not found' }, 'refused_malformed');
     }
