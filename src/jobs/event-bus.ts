@@ -15,16 +15,12 @@ export interface JobEventBus {
   publishCompleted(record: JobRecord): void;
   /** Listens for completions of one job, or of all jobs; returns the unsubscribe function. */
   onCompleted(jobId: string | undefined, listener: (record: JobRecord) => void): () => void;
-  listenerCount(): number;
 }
 
-type JobEventTarget = EventTarget;
-
-export function createJobEventBus(eventTarget: JobEventTarget = new EventTarget()): JobEventBus {
+export function createJobEventBus(eventTarget: EventTarget = new EventTarget()): JobEventBus {
   // One listener per open subscription: thousands are expected, not a leak.
   if (eventTarget instanceof EventTarget) setMaxListeners(0, eventTarget);
   const pubsub = createPubSub<Record<string, [JobRecord] | [string, JobRecord]>>({ eventTarget: eventTarget as never });
-  let listeners = 0;
   return {
     publishCompleted(record) {
       // The all-jobs topic first: its first listener (the server's) batches socket writes.
@@ -35,15 +31,7 @@ export function createJobEventBus(eventTarget: JobEventTarget = new EventTarget(
       const type = jobId === undefined ? COMPLETED_TOPIC : `${COMPLETED_TOPIC}:${jobId}`;
       const handler = (event: Event) => listener((event as CustomEvent<JobRecord>).detail);
       eventTarget.addEventListener(type, handler);
-      listeners++;
-      let attached = true;
-      return () => {
-        if (!attached) return;
-        attached = false;
-        listeners--;
-        eventTarget.removeEventListener(type, handler);
-      };
+      return () => eventTarget.removeEventListener(type, handler);
     },
-    listenerCount: () => listeners,
   };
 }

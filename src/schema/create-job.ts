@@ -2,7 +2,8 @@ import { GraphQLUpload } from 'graphql-upload-minimal';
 import { createJobFromUpload, type CreatedJob } from '../uploads/create-job-from-upload.js';
 import { builder } from './builder.js';
 import { PictureModelingJobRef } from './job.js';
-import { asMetaStudioError, MssErrorClass } from './mss-error.js';
+import { MetaStudioError } from '../metastudio/errors.js';
+import { orMssError } from './mss-error.js';
 
 builder.addScalarType('Upload', GraphQLUpload, {});
 
@@ -41,14 +42,8 @@ builder.mutationType({
     createPictureModelingJob: t.field({
       type: CreatedRef,
       args: { input: t.arg({ type: CreateInput, required: true }) },
-      errors: { types: [MssErrorClass], union: { name: 'CreatePictureModelingJobResult' } },
-      resolve: async (_root, { input }, ctx) => {
-        try {
-          return await createJobFromUpload(ctx.services, input, ctx.principal, ctx.log);
-        } catch (error) {
-          throw asMetaStudioError(error, ctx.log);
-        }
-      },
+      errors: { types: [MetaStudioError], union: { name: 'CreatePictureModelingJobResult' } },
+      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUpload(ctx.services, input, ctx.principal, ctx.log)),
     }),
   }),
 });

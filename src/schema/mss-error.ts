@@ -22,7 +22,14 @@ builder.objectType(MetaStudioError, {
   }),
 });
 
-export const MssErrorClass = MetaStudioError;
+/** Runs a resolver body so that every failure reaches the client as an MssError union member. */
+export async function orMssError<T>(log: Logger, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asMetaStudioError(error, log);
+  }
+}
 
 /** Anything unexpected becomes a masked GATEWAY error rather than a leaked stack (and is logged). */
 export function asMetaStudioError(error: unknown, log?: Logger): MetaStudioError {

@@ -1,10 +1,9 @@
-import { invalidParameter } from '../metastudio/errors.js';
-import { JOB_STATES, type StyleInfo } from '../metastudio/types.js';
+import { invalidParameter, MetaStudioError } from '../metastudio/errors.js';
+import type { StyleInfo } from '../metastudio/types.js';
 import { recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
 import { builder } from './builder.js';
-import type { GraphQLContext } from './context.js';
 import { JobStateEnum, PictureModelingJobRef } from './job.js';
-import { asMetaStudioError, MssErrorClass } from './mss-error.js';
+import { orMssError } from './mss-error.js';
 
 const JobListRef = builder.objectRef<{ totalCount: number; jobs: JobRecord[] }>('PictureModelingJobList').implement({
   fields: (t) => ({
@@ -27,23 +26,15 @@ const StyleListRef = builder.objectRef<{ styles: StyleInfo[] }>('StyleList').imp
   fields: (t) => ({ styles: t.field({ type: [StyleRef], resolve: (l) => l.styles }) }),
 });
 
-async function orMssError<T>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw asMetaStudioError(error, ctx.log);
-  }
-}
-
 builder.queryType({
   fields: (t) => ({
     pictureModelingJob: t.field({
       type: PictureModelingJobRef,
       args: { jobId: t.arg.id({ required: true }) },
       description: 'Terminal jobs from the store, the rest read upstream',
-      errors: { types: [MssErrorClass], union: { name: 'PictureModelingJobResult' } },
+      errors: { types: [MetaStudioError], union: { name: 'PictureModelingJobResult' } },
       resolve: (_root, { jobId }, ctx) =>
-        orMssError(ctx, () => {
+        orMssError(ctx.log, () => {
           if (!jobId.trim()) throw invalidParameter('jobId must not be empty');
           return ctx.loaders.job.load(jobId);
         }),
@@ -55,15 +46,15 @@ builder.queryType({
         limit: t.arg.int({ defaultValue: 10 }),
         states: t.arg({ type: [JobStateEnum], required: false }),
       },
-      errors: { types: [MssErrorClass], union: { name: 'PictureModelingJobListResult' } },
+      errors: { types: [MetaStudioError], union: { name: 'PictureModelingJobListResult' } },
       resolve: (_root, args, ctx) =>
-        orMssError(ctx, async () => {
-          const offset = args.offset ?? 0;
-          const limit = args.limit ?? 10;
-          if (offset < 0) throw invalidParameter('offset must not be negative');
-          if (limit < 1 || limit > 100) throw invalidParameter('limit must be between 1 and 100');
-          const states = args.states?.filter((s) => JOB_STATES.includes(s));
-          const { data } = await ctx.services.client.listPictureModelingJobs({ offset, limit, states });
+        orMssError(ctx.log, async () => {
+          // The client refuses out-of-range paging itself, before any call.
+          const { data } = await ctx.services.client.listPictureModelingJobs({
+            offset: args.offset ?? 0,
+            limit: args.limit ?? 10,
+            states: args.states ?? undefined,
+          });
           const jobs = (data.picture_modeling_jobs ?? []).map((info) => recordFromUpstream(info));
           // Prime the per-request loader so nested reads of these jobs make no second call.
           for (const job of jobs) ctx.loaders.job.prime(job.jobId, job);
@@ -73,9 +64,9 @@ builder.queryType({
     pictureModelingStyles: t.field({
       type: StyleListRef,
       description: 'ListStyles, for a style picker',
-      errors: { types: [MssErrorClass], union: { name: 'StyleListResult' } },
+      errors: { types: [MetaStudioError], union: { name: 'StyleListResult' } },
       resolve: (_root, _args, ctx) =>
-        orMssError(ctx, async () => {
+        orMssError(ctx.log, async () => {
           const { data } = await ctx.services.client.listStyles();
           return { styles: data.styles ?? [] };
         }),

@@ -80,7 +80,5 @@ export function createSubscriptionSharing(options: SharingOptions) {
       }
       return join(key, start(key, result));
     },
-    /** Shared streams open now (for tests). */
-    size: () => hubs.size,
   };
 }
