@@ -4,7 +4,7 @@
  * single instance, measured in the same run.
  */
 import { startRedis } from '../test/support/redis.js';
-import { fmt, percentile, startEmulatorProcess, startGatewayProcess, type EmulatorProcess, type GatewayProcess } from './lib.js';
+import { compareToBaseline, fmt, startEmulatorProcess, startGatewayProcess, type Comparison, type EmulatorProcess, type GatewayProcess } from './lib.js';
 import { callbackToDelivery, createJobs } from './subscriptions.js';
 
 async function measure(emulator: EmulatorProcess, creator: GatewayProcess, subscriberSide: GatewayProcess, count: number, rate: number, prefix: string): Promise<number[]> {
@@ -12,13 +12,10 @@ async function measure(emulator: EmulatorProcess, creator: GatewayProcess, subsc
   return callbackToDelivery(emulator, subscriberSide, jobs, rate);
 }
 
-export interface ClusterBenchResult {
+/** Across two instances, against the same instance taking callback and subscription. */
+export interface ClusterBenchResult extends Comparison {
   callbacks: number;
   ratePerSecond: number;
-  single: { p50: number; p99: number };
-  cross: { p50: number; p99: number };
-  p50Ratio: number;
-  p99Ratio: number;
 }
 
 export async function benchCluster(): Promise<ClusterBenchResult> {
@@ -41,10 +38,7 @@ export async function benchCluster(): Promise<ClusterBenchResult> {
     return {
       callbacks: count,
       ratePerSecond: rate,
-      single: { p50: percentile(single, 50), p99: percentile(single, 99) },
-      cross: { p50: percentile(cross, 50), p99: percentile(cross, 99) },
-      p50Ratio: percentile(cross, 50) / percentile(single, 50),
-      p99Ratio: percentile(cross, 99) / percentile(single, 99),
+      ...compareToBaseline(cross, single),
     };
   } finally {
     await a.stop();
@@ -57,7 +51,7 @@ export async function benchCluster(): Promise<ClusterBenchResult> {
 export function reportCluster(r: ClusterBenchResult): string[] {
   return [
     `cluster: callback -> delivery with Redis, ${r.callbacks} callbacks per path at ${r.ratePerSecond}/s:`,
-    `    same instance p50 ${fmt(r.single.p50)} ms  p99 ${fmt(r.single.p99)} ms; across two instances p50 ${fmt(r.cross.p50)} ms  p99 ${fmt(r.cross.p99)} ms`,
+    `    same instance p50 ${fmt(r.baselineP50)} ms  p99 ${fmt(r.baselineP99)} ms; across two instances p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms`,
     `    ratio across/same p50 ${fmt(r.p50Ratio)}  p99 ${fmt(r.p99Ratio)}`,
   ];
 }

@@ -78,6 +78,21 @@ export function percentile(values: number[], p: number): number {
   return sorted[index]!;
 }
 
+/** p50/p99 of a measurement next to the same of its baseline from the same run, and their ratios. */
+export interface Comparison {
+  p50: number;
+  p99: number;
+  baselineP50: number;
+  baselineP99: number;
+  p50Ratio: number;
+  p99Ratio: number;
+}
+
+export function compareToBaseline(measured: number[], baseline: number[]): Comparison {
+  const [p50, p99, baselineP50, baselineP99] = [percentile(measured, 50), percentile(measured, 99), percentile(baseline, 50), percentile(baseline, 99)];
+  return { p50, p99, baselineP50, baselineP99, p50Ratio: p50 / baselineP50, p99Ratio: p99 / baselineP99 };
+}
+
 export const MB = 1024 * 1024;
 
 export function fmt(n: number, digits = 2): string {

@@ -7,7 +7,7 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import { createMetaStudioClient } from '../src/metastudio/client.js';
 import { makePng } from '../test/support/images.js';
-import { fmt, MB, memoryOf, percentile, pool, startEmulatorProcess, startGatewayProcess, type EmulatorProcess, type GatewayProcess } from './lib.js';
+import { compareToBaseline, fmt, MB, memoryOf, percentile, pool, startEmulatorProcess, startGatewayProcess, type Comparison, type EmulatorProcess, type GatewayProcess } from './lib.js';
 
 const ALL_COMPLETIONS = 'subscription { pictureModelingJobCompleted { jobId state } }';
 const ONE_COMPLETION = 'subscription($jobId: ID) { pictureModelingJobCompleted(jobId: $jobId) { jobId state } }';
@@ -89,7 +89,8 @@ export async function callbackToDelivery(
 
 export interface SubscriptionBenchResult {
   idle: { subscriptions: number; connections: number; baselineMB: number; afterMB: number; growthMB: number; kbPerSubscription: number };
-  latency: { subscribers: number; callbacks: number; ratePerSecond: number; p50: number; p99: number; showP50: number; showP99: number; p50Ratio: number; p99Ratio: number };
+  /** Against one bare ShowPictureModelingJob call. */
+  latency: { subscribers: number; callbacks: number; ratePerSecond: number } & Comparison;
   fanout: { subscribers: number; rounds: number; msToFirstMedian: number; msToAllMedian: number; msToAllWorst: number };
 }
 
@@ -175,17 +176,7 @@ export async function benchSubscriptions(): Promise<SubscriptionBenchResult> {
   await gw.stop();
   await emulator.stop();
 
-  const latency = {
-    subscribers,
-    callbacks: jobs.length,
-    ratePerSecond: rate,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    showP50: percentile(shows, 50),
-    showP99: percentile(shows, 99),
-    p50Ratio: percentile(latencies, 50) / percentile(shows, 50),
-    p99Ratio: percentile(latencies, 99) / percentile(shows, 99),
-  };
+  const latency = { subscribers, callbacks: jobs.length, ratePerSecond: rate, ...compareToBaseline(latencies, shows) };
   return { idle, latency, fanout };
 }
 
@@ -194,7 +185,7 @@ export function reportSubscriptions(r: SubscriptionBenchResult): string[] {
   return [
     `subscriptions (a) ${idle.subscriptions} idle graphql-ws subscriptions on ${idle.connections} connections: gateway RSS ${fmt(idle.baselineMB, 1)} -> ${fmt(idle.afterMB, 1)} MB, growth ${fmt(idle.growthMB, 1)} MB, ${fmt(idle.kbPerSubscription, 2)} KB per subscription`,
     `subscriptions (b) callback -> delivery, ${latency.subscribers} subscribers, ${latency.ratePerSecond} callbacks/s (upstream re-read included): p50 ${fmt(latency.p50)} ms  p99 ${fmt(latency.p99)} ms`,
-    `    baseline, one bare ShowPictureModelingJob call: p50 ${fmt(latency.showP50)} ms  p99 ${fmt(latency.showP99)} ms; ratio p50 ${fmt(latency.p50Ratio)}  p99 ${fmt(latency.p99Ratio)}`,
+    `    baseline, one bare ShowPictureModelingJob call: p50 ${fmt(latency.baselineP50)} ms  p99 ${fmt(latency.baselineP99)} ms; ratio p50 ${fmt(latency.p50Ratio)}  p99 ${fmt(latency.p99Ratio)}`,
     `subscriptions (c) one completion to ${fanout.subscribers} subscribers (no jobId), median of ${fanout.rounds}: first after ${fmt(fanout.msToFirstMedian)} ms, all after ${fmt(fanout.msToAllMedian)} ms (worst ${fmt(fanout.msToAllWorst)} ms)`,
   ];
 }

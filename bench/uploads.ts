@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { createMetaStudioClient } from '../src/metastudio/client.js';
 import { makeJpeg } from '../test/support/images.js';
-import { fmt, MB, memoryOf, percentile, pool, startEmulatorProcess, startGatewayProcess, type GatewayProcess } from './lib.js';
+import { compareToBaseline, fmt, MB, memoryOf, pool, startEmulatorProcess, startGatewayProcess, type Comparison, type GatewayProcess } from './lib.js';
 
 const BOUNDARY = 'bench-boundary-5b1f0c';
 // Only what the create itself returns: selecting `job` would add an upstream read.
@@ -54,7 +54,8 @@ async function uploadThroughGateway(gw: GatewayProcess, name: string, head: Buff
 }
 
 export interface UploadBenchResult {
-  latency: { samples: number; upstreamLatencyMs: number; gatewayP50: number; gatewayP99: number; directP50: number; directP99: number; p50Ratio: number; p99Ratio: number };
+  /** Through the gateway, against the same POST straight to the upstream. */
+  latency: { samples: number; upstreamLatencyMs: number } & Comparison;
   rss: Array<{ uploads: number; sizeMB: number; baselineMB: number; peakMB: number; growthMB: number }>;
   throughput: { uploads: number; sizeMB: number; seconds: number; mbPerSecond: number };
 }
@@ -97,16 +98,7 @@ export async function benchUploads(options: { samples?: number } = {}): Promise<
   await direct.close();
   await gw.stop();
   await latencyEmulator.stop();
-  const latency = {
-    samples,
-    upstreamLatencyMs,
-    gatewayP50: percentile(viaGateway, 50),
-    gatewayP99: percentile(viaGateway, 99),
-    directP50: percentile(straight, 50),
-    directP99: percentile(straight, 99),
-    p50Ratio: percentile(viaGateway, 50) / percentile(straight, 50),
-    p99Ratio: percentile(viaGateway, 99) / percentile(straight, 99),
-  };
+  const latency = { samples, upstreamLatencyMs, ...compareToBaseline(viaGateway, straight) };
 
   if (process.env['BENCH_LATENCY_ONLY']) return { latency, rss: [], throughput: { uploads: 0, sizeMB: 0, seconds: 0, mbPerSecond: 0 } };
 
@@ -150,7 +142,7 @@ export function reportUploads(r: UploadBenchResult): string[] {
   const l = r.latency;
   const lines = [
     `uploads (a) latency, ${l.samples} creates of a 200 KB JPEG, upstream answering in ${l.upstreamLatencyMs} ms:`,
-    `    through gateway p50 ${fmt(l.gatewayP50)} ms  p99 ${fmt(l.gatewayP99)} ms; straight to upstream p50 ${fmt(l.directP50)} ms  p99 ${fmt(l.directP99)} ms`,
+    `    through gateway p50 ${fmt(l.p50)} ms  p99 ${fmt(l.p99)} ms; straight to upstream p50 ${fmt(l.baselineP50)} ms  p99 ${fmt(l.baselineP99)} ms`,
     `    ratio p50 ${fmt(l.p50Ratio, 3)}  p99 ${fmt(l.p99Ratio, 3)}`,
   ];
   for (const m of r.rss) {
