@@ -150,6 +150,7 @@ export function reportUploads(r: UploadBenchResult): string[] {
   }
   if (r.rss.length === 2) lines.push(`    growth ratio 100 MB files / 20 MB files: ${fmt(r.rss[1]!.growthMB / r.rss[0]!.growthMB, 3)}`);
   const t = r.throughput;
-  lines.push(`uploads (c) ${t.uploads} concurrent ${t.sizeMB} MB uploads: ${fmt(t.seconds)} s, ${fmt(t.mbPerSecond, 1)} MB/s aggregate`);
+  // BENCH_LATENCY_ONLY runs measure no throughput.
+  if (t.uploads > 0) lines.push(`uploads (c) ${t.uploads} concurrent ${t.sizeMB} MB uploads: ${fmt(t.seconds)} s, ${fmt(t.mbPerSecond, 1)} MB/s aggregate`);
   return lines;
 }
