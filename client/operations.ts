@@ -4,6 +4,17 @@
  */
 import { graphql } from './generated/gql.js';
 
+/** What every result union's error member carries. */
+export const MssErrorFields = graphql(`
+  fragment MssErrorFields on MssError {
+    errorCode
+    errorMsg
+    httpStatus
+    requestId
+    origin
+  }
+`);
+
 export const CreatePictureModelingJob = graphql(`
   mutation CreatePictureModelingJob($input: CreatePictureModelingJobInput!) {
     createPictureModelingJob(input: $input) {
@@ -13,13 +24,7 @@ export const CreatePictureModelingJob = graphql(`
         modelAssetId
         requestId
       }
-      ... on MssError {
-        errorCode
-        errorMsg
-        httpStatus
-        requestId
-        origin
-      }
+      ...MssErrorFields
     }
   }
 `);
@@ -46,12 +51,7 @@ export const PictureModelingJob = graphql(`
           coverUrl
         }
       }
-      ... on MssError {
-        errorCode
-        errorMsg
-        httpStatus
-        origin
-      }
+      ...MssErrorFields
     }
   }
 `);
@@ -72,12 +72,7 @@ export const PictureModelingJobs = graphql(`
           }
         }
       }
-      ... on MssError {
-        errorCode
-        errorMsg
-        httpStatus
-        origin
-      }
+      ...MssErrorFields
     }
   }
 `);
