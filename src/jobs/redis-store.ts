@@ -26,7 +26,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
-const RELEASE_IF_HOLDER = `
+/** Take the lease if it is free (or expired), or renew it for its holder. */
+const TAKE_OR_RENEW_LEASE = `
 local current = redis.call('GET', KEYS[1])
 if current == false or current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -116,7 +117,7 @@ export function createRedisBackend(url: string, callbackTtlSeconds: number, log:
       return (await redis.get(`${PREFIX}secret:${name}`))!;
     },
     async acquireLease(key, holder, ttlMs) {
-      return (await redis.eval(RELEASE_IF_HOLDER, 1, `${PREFIX}lease:${key}`, holder, String(ttlMs))) === 1;
+      return (await redis.eval(TAKE_OR_RENEW_LEASE, 1, `${PREFIX}lease:${key}`, holder, String(ttlMs))) === 1;
     },
     async ready() {
       if (redis.status !== 'ready') return false;
