@@ -4,7 +4,7 @@
  */
 import { invalidParameter } from './errors.js';
 import { encodeMultipart, type StreamedFile } from './multipart-body.js';
-import { assertAppUserId, prepareRequest, type RequestSpec, type SigningContext } from './requests.js';
+import { prepareRequest, type RequestSpec, type SigningContext } from './requests.js';
 import { encodeRfc3986, type Credentials } from './signer.js';
 import { createTransport, type CallObserver, type UpstreamResult } from './transport.js';
 import type {
@@ -118,7 +118,6 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
 
   return {
     async createPictureModelingJob(input) {
-      if (input.appUserId !== undefined) assertAppUserId(input.appUserId);
       const fields: Array<[string, string]> = [
         ['style_id', input.styleId],
         ['name', input.name],
