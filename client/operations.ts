@@ -23,6 +23,48 @@ export const CreatePictureModelingJob = graphql(`
         jobId
         modelAssetId
         requestId
+        job {
+          id
+          jobId
+          state
+        }
+      }
+      ...MssErrorFields
+    }
+  }
+`);
+
+/** MetaStudio downloads the photo itself; the same result as an upload. */
+export const CreatePictureModelingJobFromUrl = graphql(`
+  mutation CreatePictureModelingJobFromUrl($input: CreatePictureModelingJobFromUrlInput!) {
+    createPictureModelingJobFromUrl(input: $input) {
+      __typename
+      ... on PictureModelingJobCreated {
+        jobId
+        modelAssetId
+        requestId
+        job {
+          id
+          jobId
+          state
+        }
+      }
+      ...MssErrorFields
+    }
+  }
+`);
+
+export const PictureModelingStyles = graphql(`
+  query PictureModelingStyles {
+    pictureModelingStyles {
+      __typename
+      ... on StyleList {
+        styles {
+          styleId
+          name
+          description
+          sex
+        }
       }
       ...MssErrorFields
     }
@@ -34,6 +76,7 @@ export const PictureModelingJob = graphql(`
     pictureModelingJob(jobId: $jobId) {
       __typename
       ... on PictureModelingJob {
+        id
         jobId
         state
         name
@@ -63,6 +106,7 @@ export const PictureModelingJobs = graphql(`
       ... on PictureModelingJobList {
         totalCount
         jobs {
+          id
           jobId
           state
           name
@@ -80,6 +124,7 @@ export const PictureModelingJobs = graphql(`
 export const PictureModelingJobCompleted = graphql(`
   subscription PictureModelingJobCompleted($jobId: ID) {
     pictureModelingJobCompleted(jobId: $jobId) {
+      id
       jobId
       state
       modelAssetId

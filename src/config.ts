@@ -1,8 +1,9 @@
 /**
- * The only module that reads the environment. Every variable of shared/docs/contract.md
- * (plus a few extensions) is parsed and checked once, with envalid; a bad value stops
+ * The only module that reads the environment. Every variable of docs/configuration.md is
+ * parsed and checked once, with envalid; a bad value stops
  * start-up with one line naming the variable, and never echoes a secret.
  */
+import { readFileSync } from 'node:fs';
 import { bool, cleanEnv, makeValidator } from 'envalid';
 import { isRegionName, resolveEndpoint } from './metastudio/endpoints.js';
 
@@ -33,6 +34,8 @@ export interface GatewayConfig {
   pollIntervalMs: number;
   /** A stored job state older than this is re-read upstream when a subscription for it opens. */
   rereadAfterMs: number;
+  /** A create still without a job id after this long is looked for upstream (its answer was lost). */
+  reconcileAfterMs: number;
   callbackSecret: string | undefined;
   callbackTokenTtlSeconds: number;
   relaySigningSecret: string | undefined;
@@ -42,6 +45,42 @@ export interface GatewayConfig {
   /** Job duration of the embedded emulator. */
   emulatorJobDurationMs: number;
   shutdownGraceMs: number;
+  auth: AuthConfig;
+  /** Exact origins allowed to call from browsers (CORS and WebSocket upgrades). */
+  corsOrigins: string[];
+  graphiql: boolean;
+  limits: LimitsConfig;
+}
+
+export interface ApiKeyEntry {
+  principal: string;
+  /** Lower-case hex SHA-256 of the key. */
+  sha256: string;
+}
+
+export interface AuthConfig {
+  /** False: every caller is `anonymous`. */
+  enabled: boolean;
+  jwksUrl: string | undefined;
+  jwtSecret: string | undefined;
+  issuer: string | undefined;
+  audience: string | undefined;
+  principalClaim: string;
+  adminScope: string;
+  apiKeys: ApiKeyEntry[];
+}
+
+export interface LimitsConfig {
+  createsPerMinute: number;
+  maxPendingJobsPerPrincipal: number;
+  maxSubscriptionsPerConnection: number;
+  maxConnections: number;
+  /** An upload that sends nothing for this long is aborted. */
+  uploadIdleTimeoutMs: number;
+  /** Uploads in flight at once on this instance. */
+  maxConcurrentUploads: number;
+  /** How long an unanswered create is looked for before its registration is closed. */
+  reconcileGiveUpMs: number;
 }
 
 const int = (min: number, max: number) =>
@@ -95,7 +134,41 @@ const logLevel = makeValidator<string>((raw) => {
   return raw;
 });
 
-const SECRET_NAMES = new Set(['CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'METASTUDIO_IAM_TOKEN', 'CALLBACK_SECRET', 'RELAY_SIGNING_SECRET']);
+const jwtSecret = makeValidator<string>((raw) => {
+  if (raw.length < 32) throw new Error('must be at least 32 characters');
+  return raw;
+});
+
+const origins = makeValidator<string[]>((raw) => {
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin.replace(/\/+$/, '')) {
+      throw new Error(`must be a comma-separated list of origins such as https://app.example.com (bad entry ${JSON.stringify(origin)})`);
+    }
+  }
+  return list.map((o) => new URL(o).origin);
+});
+
+const SECRET_NAMES = new Set(['CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'METASTUDIO_IAM_TOKEN', 'CALLBACK_SECRET', 'RELAY_SIGNING_SECRET', 'AUTH_JWT_SECRET']);
+
+/** `principal:sha256-hex` lines; blank lines and `#` comments are skipped. */
+export function parseApiKeysFile(text: string): ApiKeyEntry[] {
+  const entries: ApiKeyEntry[] = [];
+  text.split(/\r?\n/).forEach((line, index) => {
+    const trimmed = line.trim();
+    if (!trimmed || trimmed.startsWith('#')) return;
+    const match = /^([^:\s]+):([0-9a-fA-F]{64})$/.exec(trimmed);
+    if (!match) throw new Error(`line ${index + 1} is not "principal:sha256-hex-of-key"`);
+    entries.push({ principal: match[1]!, sha256: match[2]!.toLowerCase() });
+  });
+  return entries;
+}
 
 /**
  * @throws ConfigError with one line naming the first bad variable.
@@ -120,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       UPSTREAM_TIMEOUT_MS: int(1, 3_600_000)({ default: 30000 }),
       POLL_INTERVAL_MS: int(10, 86_400_000)({ default: 30000 }),
       SUBSCRIBE_REREAD_AFTER_MS: int(0, 86_400_000)({ default: 5000 }),
+      RECONCILE_AFTER_MS: int(0, 86_400_000)({ default: 60_000 }),
       CALLBACK_SECRET: secret({ default: undefined }),
       CALLBACK_TOKEN_TTL_SECONDS: int(60, 365 * 86400)({ default: 7 * 86400 }),
       RELAY_SIGNING_SECRET: secret({ default: undefined }),
@@ -128,6 +202,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       GRAPHQL_INTROSPECTION: bool({ default: true }),
       EMULATOR_JOB_DURATION_MS: int(0, 86_400_000)({ default: 3000 }),
       SHUTDOWN_GRACE_MS: int(0, 600_000)({ default: 10000 }),
+      AUTH_JWT_JWKS_URL: httpUrl({ default: undefined }),
+      AUTH_JWT_SECRET: jwtSecret({ default: undefined }),
+      AUTH_JWT_ISSUER: nonEmpty({ default: undefined }),
+      AUTH_JWT_AUDIENCE: nonEmpty({ default: undefined }),
+      AUTH_PRINCIPAL_CLAIM: nonEmpty({ default: 'sub' }),
+      AUTH_ADMIN_SCOPE: nonEmpty({ default: 'metastudio:admin' }),
+      AUTH_API_KEYS_FILE: nonEmpty({ default: undefined }),
+      AUTH_DISABLED: bool({ default: false }),
+      CORS_ORIGINS: origins({ default: [] }),
+      GRAPHIQL: bool({ default: true }),
+      RATE_LIMIT_CREATES_PER_MINUTE: int(1, 1_000_000)({ default: 30 }),
+      MAX_PENDING_JOBS_PER_PRINCIPAL: int(1, 1_000_000)({ default: 20 }),
+      MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000)({ default: 100 }),
+      MAX_CONNECTIONS: int(1, 1_000_000)({ default: 10000 }),
+      UPLOAD_IDLE_TIMEOUT_MS: int(100, 3_600_000)({ default: 30000 }),
+      MAX_CONCURRENT_UPLOADS: int(1, 100_000)({ default: 64 }),
+      RECONCILE_GIVE_UP_MS: int(1000, 7 * 86_400_000)({ default: 6 * 3_600_000 }),
     },
     { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
   );
@@ -140,6 +231,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const missing = e.CLOUD_SDK_AK === undefined ? 'CLOUD_SDK_AK' : 'CLOUD_SDK_SK';
       throw new ConfigError(`${missing}: required (with its pair) when METASTUDIO_ENDPOINT or METASTUDIO_REGION is set, unless METASTUDIO_IAM_TOKEN is given`);
     }
+  }
+  let apiKeys: ApiKeyEntry[] = [];
+  if (e.AUTH_API_KEYS_FILE !== undefined) {
+    try {
+      apiKeys = parseApiKeysFile(readFileSync(e.AUTH_API_KEYS_FILE, 'utf8'));
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+      throw new ConfigError(`AUTH_API_KEYS_FILE: ${reason} (${e.AUTH_API_KEYS_FILE})`);
+    }
+  }
+  if (e.AUTH_JWT_JWKS_URL !== undefined && e.AUTH_JWT_SECRET !== undefined) {
+    throw new ConfigError('AUTH_JWT_SECRET: set either AUTH_JWT_JWKS_URL or AUTH_JWT_SECRET, not both');
+  }
+  const authConfigured = e.AUTH_JWT_JWKS_URL !== undefined || e.AUTH_JWT_SECRET !== undefined || e.AUTH_API_KEYS_FILE !== undefined;
+  // Secure by default: a real (paid) upstream is never open to strangers by accident.
+  if (remote && !authConfigured && !e.AUTH_DISABLED) {
+    throw new ConfigError(
+      'AUTH_JWT_JWKS_URL: authentication is required with a real upstream (set AUTH_JWT_JWKS_URL, AUTH_JWT_SECRET or AUTH_API_KEYS_FILE, or AUTH_DISABLED=true to serve everyone as anonymous)',
+    );
   }
   if ((e.CLOUD_SDK_AK === undefined) !== (e.CLOUD_SDK_SK === undefined)) {
     throw new ConfigError(`${e.CLOUD_SDK_AK === undefined ? 'CLOUD_SDK_AK' : 'CLOUD_SDK_SK'}: must be set together with its pair`);
@@ -163,6 +273,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     rereadAfterMs: e.SUBSCRIBE_REREAD_AFTER_MS,
+    reconcileAfterMs: e.RECONCILE_AFTER_MS,
     callbackSecret: e.CALLBACK_SECRET,
     callbackTokenTtlSeconds: e.CALLBACK_TOKEN_TTL_SECONDS,
     relaySigningSecret: e.RELAY_SIGNING_SECRET,
@@ -171,6 +282,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: e.GRAPHQL_INTROSPECTION,
     emulatorJobDurationMs: e.EMULATOR_JOB_DURATION_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    auth: {
+      enabled: authConfigured && !e.AUTH_DISABLED,
+      jwksUrl: e.AUTH_JWT_JWKS_URL,
+      jwtSecret: e.AUTH_JWT_SECRET,
+      issuer: e.AUTH_JWT_ISSUER,
+      audience: e.AUTH_JWT_AUDIENCE,
+      principalClaim: e.AUTH_PRINCIPAL_CLAIM,
+      adminScope: e.AUTH_ADMIN_SCOPE,
+      apiKeys,
+    },
+    corsOrigins: e.CORS_ORIGINS,
+    graphiql: e.GRAPHIQL,
+    limits: {
+      createsPerMinute: e.RATE_LIMIT_CREATES_PER_MINUTE,
+      maxPendingJobsPerPrincipal: e.MAX_PENDING_JOBS_PER_PRINCIPAL,
+      maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnections: e.MAX_CONNECTIONS,
+      uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+      maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
+      reconcileGiveUpMs: e.RECONCILE_GIVE_UP_MS,
+    },
   };
 }
 

@@ -1,24 +1,30 @@
 /**
- * createGateway builds the whole gateway (Yoga, services, callback endpoint, poller) from
- * a config, and knows nothing of sockets or ports: src/server.ts binds it to node:http and
- * ws, and tests can drive it either way.
+ * createGateway builds the whole gateway (Yoga with every HTTP route as a plugin, the
+ * services, the poller) from a config. It knows nothing of sockets or ports: src/server.ts
+ * mounts `yoga` on node:http and attaches graphql-ws; tests that need no socket call
+ * `yoga.fetch`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { ANONYMOUS_PRINCIPAL, createAuthenticator, type Authenticator, type Principal } from './auth/authenticator.js';
+import { useAuthentication } from './auth/use-authentication.js';
 import type { GatewayConfig } from './config.js';
+import { corsFor } from './http/cors.js';
 import { useBodyLimit } from './http/use-body-limit.js';
-import { callbackTokenOf, createCallbackHandler } from './jobs/callback-handler.js';
+import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
+import { useRequestId } from './http/use-request-id.js';
 import { createCallbackTokens } from './jobs/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/backend.js';
 import { createJobEventBus } from './jobs/event-bus.js';
 import { createJobService } from './jobs/job-service.js';
 import { startPoller, type Poller } from './jobs/poller.js';
+import { createReconciler } from './jobs/reconciler.js';
 import { createRelay, type Relay } from './jobs/relay.js';
+import { useCallbackEndpoint } from './jobs/use-callback-endpoint.js';
 import { createMetaStudioClient } from './metastudio/client.js';
-import { ANONYMOUS } from './jobs/job-record.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import type { GraphQLContext, Services } from './schema/context.js';
@@ -26,6 +32,7 @@ import { buildSchema } from './schema/index.js';
 import { createLoaders } from './schema/loaders.js';
 import { useStreamingUploads } from './uploads/use-streaming-uploads.js';
 
+export const GRAPHQL_ENDPOINT = '/graphql';
 /** Non-multipart GraphQL bodies. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
@@ -46,11 +53,16 @@ export interface GatewayDeps {
   publicUrl: () => string;
 }
 
+/** What the server context carries into the GraphQL context, over HTTP and graphql-ws alike. */
+export interface GatewayServerContext {
+  principal?: Principal;
+  requestId?: string;
+}
+
 export interface Gateway {
-  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  yoga: YogaServerInstance<GatewayServerContext, GraphQLContext>;
   services: Services;
-  /** Plain HTTP routes (/health, /ready, /metrics, the callback) and /graphql. */
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  authenticator: Authenticator;
   ready(): Promise<boolean>;
   relay: Relay;
   poller: Poller;
@@ -92,36 +104,46 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const tokens = createCallbackTokens(callbackSecret, config.callbackTokenTtlSeconds);
   const relay = createRelay({ secret: relaySecret, allowPrivate: config.relayAllowPrivate, log, metrics });
   const jobs = createJobService({ client, store, bus, log, metrics, onCompleted: (record) => relay.send(record) });
+  const reconciler = createReconciler({ store, client, jobs, log, metrics, afterMs: config.reconcileAfterMs, giveUpMs: config.limits.reconcileGiveUpMs });
+  const authenticator = createAuthenticator(config.auth);
+  const publicUrl = () => config.publicUrl ?? deps.publicUrl();
 
   const services: Services = {
     config,
     client,
     store,
+    mayDropEvents: backend.mayDropEvents,
+    limiter: backend.createLimiter('creates', config.limits.createsPerMinute, 60),
+    reconciler,
     bus,
     jobs,
     tokens,
     log,
     metrics,
-    publicUrl: () => config.publicUrl ?? deps.publicUrl(),
+    publicUrl,
   };
-  const createContext = (requestId: string = randomUUID()): GraphQLContext => ({
-    principal: ANONYMOUS,
-    requestId,
-    log: log.child({ requestId }),
-    services,
-    loaders: createLoaders(services),
-  });
 
-  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+  async function ready(): Promise<boolean> {
+    return (await store.ready()) && backend.busReady();
+  }
+
+  const yoga = createYoga<GatewayServerContext, GraphQLContext>({
     schema: buildSchema(),
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     // Both of Yoga's own multipart parser and body limiter would buffer whole uploads.
     multipart: false,
     maxRequestBodySize: false,
     batching: { limit: QUERY_LIMITS.maxBatch },
     landingPage: false,
-    graphiql: { title: 'MetaStudio picture-modeling gateway' },
-    context: (initial) => createContext(typeof initial['requestId'] === 'string' ? initial['requestId'] : undefined),
+    cors: corsFor(config.corsOrigins),
+    graphiql: config.graphiql ? { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS' } : false,
+    // Every asset inline: GraphiQL works with no internet access.
+    renderGraphiQL,
+    healthCheckEndpoint: '/health',
+    context: ({ principal, requestId }): GraphQLContext => {
+      const id = requestId ?? randomUUID();
+      return { principal: principal ?? ANONYMOUS_PRINCIPAL, requestId: id, log: log.child({ requestId: id }), services, loaders: createLoaders(services) };
+    },
     logging: {
       debug: (...args) => log.debug({ args }, 'yoga'),
       info: (...args) => log.info({ args }, 'yoga'),
@@ -129,7 +151,12 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       error: (...args) => log.error({ args: args.map((a) => (a instanceof Error ? a.message : a)) }, 'yoga'),
     },
     plugins: [
-      useStreamingUploads({ maxFileBytes: config.maxUploadBytes }),
+      useRequestId(),
+      useReadinessCheck({ endpoint: '/ready', check: ready }),
+      useMetricsEndpoint('/metrics', metrics.registry),
+      useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
+      useAuthentication(authenticator, GRAPHQL_ENDPOINT, metrics),
+      useStreamingUploads({ maxFileBytes: config.maxUploadBytes, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
       useBodyLimit(MAX_JSON_BODY_BYTES),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
@@ -143,48 +170,12 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     ],
   });
 
-  const handleCallback = createCallbackHandler({ tokens, store, jobs, log, metrics });
-  const poller = startPoller({ store, jobs, log, metrics, intervalMs: config.pollIntervalMs, instanceId });
-
-  async function ready(): Promise<boolean> {
-    return (await store.ready()) && backend.busReady();
-  }
-
-  function handle(req: IncomingMessage, res: ServerResponse): void {
-    const pathname = (req.url ?? '/').split('?')[0]!;
-    // Keep a caller's well-formed request id (a load balancer's), else make one; it is in every log line.
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    const fail = (error: unknown) => {
-      log.error({ err: error, path: pathname }, 'request failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'internal error' }));
-    };
-    if (pathname === '/health') return void json(res, 200, { status: 'ok' });
-    if (pathname === '/ready') {
-      ready().then((ok) => json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable' }), fail);
-      return;
-    }
-    if (pathname === '/metrics') {
-      metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-      }, fail);
-      return;
-    }
-    const callbackToken = callbackTokenOf(pathname);
-    if (callbackToken !== undefined) {
-      handleCallback(req, res, callbackToken).catch(fail);
-      return;
-    }
-    void yoga(req, res, { req, res, requestId });
-  }
+  const poller = startPoller({ store, jobs, reconciler, log, metrics, intervalMs: config.pollIntervalMs, instanceId });
 
   return {
     yoga,
     services,
-    handle,
+    authenticator,
     ready,
     relay,
     poller,
@@ -197,9 +188,4 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       await backend.close();
     },
   };
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
 }

@@ -249,7 +249,7 @@ describe('HTTP behaviour of multipart requests', () => {
     const sockets = () => h.emulator.countReceived('CreatePictureModelingJob');
     const failedUploads = async () => {
       const text = await (await fetch(`${h.url}/metrics`)).text();
-      return [...text.matchAll(/^gateway_uploads_total\{result="(?:upstream_error|error)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      return [...text.matchAll(/^gateway_uploads_total\{result="(?:upstream_error|error|refused)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
     };
     const failedBefore = await failedUploads();
     const big = makeJpeg(1000, 800, { totalBytes: 150_000 });

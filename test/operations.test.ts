@@ -31,7 +31,7 @@ describe('configuration', () => {
   });
 
   it('maps regions to endpoints; an explicit endpoint wins', () => {
-    const base = { METASTUDIO_PROJECT_ID: 'p', CLOUD_SDK_AK: 'ak', CLOUD_SDK_SK: 'sk' };
+    const base = { METASTUDIO_PROJECT_ID: 'p', CLOUD_SDK_AK: 'ak', CLOUD_SDK_SK: 'sk', AUTH_DISABLED: 'true' };
     expect(loadConfig({ ...base, METASTUDIO_REGION: 'cn-north-4' }).upstream.endpoint).toBe('https://metastudio.cn-north-4.myhuaweicloud.com');
     expect(loadConfig({ ...base, METASTUDIO_REGION: 'cn-east-3' }).upstream.endpoint).toBe('https://metastudio.cn-east-3.myhuaweicloud.com');
     expect(loadConfig({ ...base, METASTUDIO_REGION: 'cn-east-3', METASTUDIO_ENDPOINT: 'https://proxy.example.com/' }).upstream.endpoint).toBe('https://proxy.example.com');
@@ -159,6 +159,7 @@ describe('SIGTERM drains gracefully', () => {
       PORT: String(port),
       DATABASE_PATH: join(tempDir(), 'gw.db'),
       METASTUDIO_ENDPOINT: emulator.url,
+      AUTH_DISABLED: 'true',
       METASTUDIO_PROJECT_ID: emulator.config.projectId,
       CLOUD_SDK_AK: emulator.config.ak,
       CLOUD_SDK_SK: emulator.config.sk,

@@ -6,22 +6,30 @@ import { QUERY_LIMITS } from '../src/gateway.js';
 import { printSortedSchema } from '../src/schema/index.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { gql, startHarness, type Harness } from './support/harness.js';
+import { gql, startHarness, waitFor, type Harness } from './support/harness.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
 
 let h: Harness;
 const jobIds: string[] = [];
 const TOTAL = 250;
 
+const FROM_URL = `mutation($input: CreatePictureModelingJobFromUrlInput!) {
+  createPictureModelingJobFromUrl(input: $input) { __typename ... on PictureModelingJobCreated { jobId } ... on MssError { errorCode errorMsg } }
+}`;
+
 beforeAll(async () => {
-  h = await startHarness({ emulator: { jobDurationMs: 3_600_000 } });
-  const client = h.gateway.services.client;
+  h = await startHarness({
+    emulator: { jobDurationMs: 3_600_000 },
+    env: { RATE_LIMIT_CREATES_PER_MINUTE: '100000', MAX_PENDING_JOBS_PER_PRINCIPAL: '100000' },
+  });
+  // Seeded through the gateway itself: only jobs created through it are the caller's.
   for (let i = 0; i < TOTAL; i++) {
-    const { data } = await client.createPictureModelingByUrlJob({ pictureUrl: 'https://example.com/a.jpg', styleId: 'system_male_001', name: `seed-${i}` });
-    jobIds.push(data.job_id);
+    const { body } = await gql(h.url, FROM_URL, { input: { pictureUrl: 'https://example.com/a.jpg', styleId: 'system_male_001', name: `seed-${i}` } });
+    jobIds.push(body.data.createPictureModelingJobFromUrl.jobId);
   }
   for (const id of jobIds.slice(0, 10)) h.emulator.world.complete(id, 'FAILED');
-  await new Promise((r) => setTimeout(r, 50));
+  // Their callbacks move the stored state.
+  await waitFor(async () => (await h.gateway.services.store.listJobs('anonymous', { offset: 0, limit: 100, states: ['FAILED'] })).total === 10);
 });
 afterAll(async () => {
   await h.close();
@@ -35,11 +43,13 @@ describe('schema.graphql', () => {
 });
 
 describe('queries against the emulator', () => {
-  it('pictureModelingJob reads a job; an unknown id is an MssError from upstream', async () => {
+  it('pictureModelingJob reads a job; an unknown id is GATEWAY.JOB_NOT_FOUND with no upstream call', async () => {
     const { body } = await gql(h.url, print(PictureModelingJob), { jobId: jobIds[20] });
-    expect(body.data.pictureModelingJob).toMatchObject({ __typename: 'PictureModelingJob', jobId: jobIds[20], name: 'seed-20', modelAsset: { assetState: 'CREATING' } });
+    expect(body.data.pictureModelingJob).toMatchObject({ __typename: 'PictureModelingJob', id: jobIds[20], jobId: jobIds[20], name: 'seed-20', modelAsset: { assetState: 'CREATING' } });
+    h.emulator.reset();
     const missing = await gql(h.url, print(PictureModelingJob), { jobId: 'missing-job' });
-    expect(missing.body.data.pictureModelingJob).toMatchObject({ __typename: 'MssError', origin: 'UPSTREAM', httpStatus: 404 });
+    expect(missing.body.data.pictureModelingJob).toMatchObject({ __typename: 'MssError', errorCode: 'GATEWAY.JOB_NOT_FOUND', origin: 'GATEWAY', httpStatus: 404 });
+    expect(h.emulator.calls).toHaveLength(0);
   });
 
   it('the same job twice in one request is read once', async () => {
@@ -54,7 +64,9 @@ describe('queries against the emulator', () => {
     const b = page2.body.data.pictureModelingJobs;
     expect(a.totalCount).toBe(TOTAL);
     expect(a.jobs).toHaveLength(7);
-    expect(b.jobs.map((j: { jobId: string }) => j.jobId)).toEqual(jobIds.slice(7, 14));
+    // Newest first, from the store: no upstream call.
+    expect(b.jobs.map((j: { jobId: string }) => j.jobId)).toEqual([...jobIds].reverse().slice(7, 14));
+    expect(h.emulator.countReceived('ListPictureModelingJobs')).toBe(0);
     const failed = await gql(h.url, print(PictureModelingJobs), { states: ['FAILED'], limit: 100 });
     expect(failed.body.data.pictureModelingJobs.totalCount).toBe(10);
     expect(failed.body.data.pictureModelingJobs.jobs.every((j: { state: string }) => j.state === 'FAILED')).toBe(true);

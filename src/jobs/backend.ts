@@ -1,16 +1,22 @@
 /**
- * Chooses where job state and events live: SQLite and an in-memory EventTarget for one
- * instance, or Redis (store and pub/sub) when REDIS_URL makes several instances one.
+ * Chooses where state, events and limits live: SQLite, an in-memory EventTarget and
+ * in-memory limiters for one instance, or Redis for all three when REDIS_URL makes
+ * several instances one. What differs between the two is exposed as data.
  */
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
-import type { JobStore } from './job-store.js';
+import type { GatewayStore } from './store.js';
 import { createRedisBackend } from './redis-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 export interface JobBackend {
-  store: JobStore;
+  store: GatewayStore;
   eventTarget: EventTarget;
+  /** Events can be lost (Redis pub/sub during an outage): subscribers re-check the store. */
+  mayDropEvents: boolean;
+  /** A limiter of `points` per `durationSeconds`, shared by every instance on this backend. */
+  createLimiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
   busReady(): boolean;
   close(): Promise<void>;
 }
@@ -18,5 +24,12 @@ export interface JobBackend {
 export async function createJobBackend(config: GatewayConfig, log: Logger): Promise<JobBackend> {
   if (config.redisUrl) return createRedisBackend(config.redisUrl, config.callbackTokenTtlSeconds, log);
   const store = createSqliteStore(config.databasePath);
-  return { store, eventTarget: new EventTarget(), busReady: () => true, close: () => store.close() };
+  return {
+    store,
+    eventTarget: new EventTarget(),
+    mayDropEvents: false,
+    createLimiter: (name, points, durationSeconds) => new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds }),
+    busReady: () => true,
+    close: () => store.close(),
+  };
 }

@@ -1,12 +1,14 @@
 /**
  * The unguessable token in every notify_url: a random nonce and its issue time, bound
  * together by an HMAC under CALLBACK_SECRET. MetaStudio's notify_url has no auth option
- * of its own (metastudio-api.md section 2), so the URL itself is the credential.
+ * of its own (docs/upstream.md, "The notify_url callback"), so the URL itself is the credential.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const CALLBACK_PATH_PREFIX = '/callbacks/picture-modeling/';
 const CONTEXT = 'pmcb1';
+/** Clock difference tolerated between instances that issue and verify tokens. */
+const FUTURE_SKEW_MS = 5 * 60_000;
 
 export type TokenCheck =
   | { ok: true; nonce: string; issuedAt: number }
@@ -38,6 +40,8 @@ export function createCallbackTokens(secret: string, ttlSeconds: number): Callba
       if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'forged' };
       const issuedAt = parseInt(parts[1]!, 36) * 1000;
       if (now - issuedAt > ttlSeconds * 1000) return { ok: false, reason: 'expired' };
+      // Only a holder of the secret could mint it, but a token "from the future" would never expire.
+      if (issuedAt - now > FUTURE_SKEW_MS) return { ok: false, reason: 'forged' };
       return { ok: true, nonce: parts[0]!, issuedAt };
     },
     urlFor(publicUrl, token) {

@@ -1,37 +1,43 @@
 /**
- * The events behind pictureModelingJobCompleted. The bus is subscribed to before the store
- * is read, so a completion cannot fall between the read and the subscribe; a job that is
- * already terminal is emitted at once.
+ * The events behind pictureModelingJobCompleted, scoped to the caller. The bus is
+ * subscribed to before the store is read, so a completion cannot fall between the read
+ * and the subscribe; a job that is already terminal is emitted at once.
  */
 import { createGraphQLError } from 'graphql-yoga';
-import { isMetaStudioError } from '../metastudio/errors.js';
+import type { Principal } from '../auth/authenticator.js';
+import type { MetaStudioClient } from '../metastudio/client.js';
+import { isMetaStudioError, jobNotFound, type MetaStudioError } from '../metastudio/errors.js';
 import { isTerminal } from '../metastudio/types.js';
 import { AsyncQueue } from './async-queue.js';
 import type { JobEventBus } from './event-bus.js';
-import type { JobRecord } from './job-record.js';
+import { recordFromUpstream, type JobRecord } from './job-record.js';
 import type { JobService } from './job-service.js';
-import type { JobStore } from './job-store.js';
+import type { GatewayStore } from './store.js';
 
 export interface CompletionDeps {
   bus: JobEventBus;
-  store: JobStore;
+  store: GatewayStore;
   jobs: JobService;
+  client: Pick<MetaStudioClient, 'showPictureModelingJob'>;
   onOpen?: () => void;
   onClose?: () => void;
-  /** Safety net for buses that can drop events (Redis during an outage): re-read the store this often. */
-  recheckMs?: number;
+  /** Set for buses that can drop events (Redis during an outage): re-read the store this often. */
+  recheckMs?: number | undefined;
   /** A stored state older than this is re-read upstream when the subscription opens. */
   rereadAfterMs: number;
 }
 
+/** The GraphQL error a subscription ends with: the same codes queries and mutations use. */
+export function subscriptionError(error: MetaStudioError) {
+  return createGraphQLError(error.message, { extensions: { code: error.code, http: { status: error.httpStatus } } });
+}
+
+const visibleTo = (principal: Principal, record: JobRecord) => principal.admin || record.owner === principal.id;
+
 /**
- * @throws GraphQLError (before any event) for a job that neither the store nor upstream knows.
+ * @throws GraphQLError (before any event) for a job the caller cannot see: unknown, or another principal's.
  */
-export async function openCompletionStream(
-  deps: CompletionDeps,
-  principal: string,
-  jobId: string | null | undefined,
-): Promise<AsyncIterableIterator<JobRecord>> {
+export async function openCompletionStream(deps: CompletionDeps, principal: Principal, jobId: string | null | undefined): Promise<AsyncIterableIterator<JobRecord>> {
   let off = () => {};
   let timer: NodeJS.Timeout | undefined;
   const queue = new AsyncQueue<JobRecord>(() => {
@@ -43,7 +49,7 @@ export async function openCompletionStream(
 
   if (jobId == null) {
     off = deps.bus.onCompleted(undefined, (record) => {
-      if (record.owner === principal) queue.push(record);
+      if (visibleTo(principal, record)) queue.push(record);
     });
     return queue;
   }
@@ -59,25 +65,25 @@ export async function openCompletionStream(
   const early: JobRecord[] = [];
   let listening = false;
   off = deps.bus.onCompleted(jobId, (r) => (listening ? emitOnce(r) : early.push(r)));
-  let record: JobRecord;
+  let record: JobRecord | undefined;
   let fromStore = false;
   try {
-    const stored = await deps.store.getJob(jobId);
-    fromStore = stored !== undefined;
-    record = stored ?? (await deps.jobs.adopt(jobId));
+    record = await deps.store.getJob(jobId);
+    fromStore = record !== undefined;
+    // Only admins reach upstream for a job the store does not hold: for anyone else an
+    // unknown id costs nothing upstream and reads the same as another principal's job.
+    if (!record && principal.admin) record = await deps.jobs.adoptForeign(jobId);
   } catch (error) {
     queue.close();
-    if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) {
-      throw createGraphQLError(`Unknown picture-modeling job: ${jobId}`, { extensions: { code: 'JOB_NOT_FOUND', upstreamCode: error.code } });
-    }
-    throw createGraphQLError(`The job ${jobId} could not be looked up: ${isMetaStudioError(error) ? error.message : 'internal error'}`, {
-      extensions: { code: isMetaStudioError(error) ? error.code : 'INTERNAL' },
-    });
+    if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) throw subscriptionError(jobNotFound(jobId));
+    if (isMetaStudioError(error)) throw subscriptionError(error);
+    throw error;
   }
-  if (record.owner !== principal) {
+  if (!record || !visibleTo(principal, record)) {
     queue.close();
-    throw createGraphQLError(`Unknown picture-modeling job: ${jobId}`, { extensions: { code: 'JOB_NOT_FOUND' } });
+    throw subscriptionError(jobNotFound(jobId));
   }
+  const owner = record.owner;
   listening = true;
   emitOnce(record);
   for (const r of early) emitOnce(r);
@@ -89,9 +95,23 @@ export async function openCompletionStream(
   }
   if (!emitted && deps.recheckMs) {
     timer = setInterval(() => {
-      deps.store.getJob(jobId).then((r) => r && emitOnce(r), () => {});
+      deps.store.getJob(jobId).then(
+        (r) => (r ? emitOnce(r) : restoreLost(owner)),
+        () => {},
+      );
     }, deps.recheckMs);
     timer.unref();
   }
   return queue;
+
+  /** The store lost the job (Redis restarted without persistence): read it upstream again, or end with an error. */
+  async function restoreLost(owner: string) {
+    try {
+      const { data } = await deps.client.showPictureModelingJob(jobId!);
+      const restored = await deps.store.insertJob(recordFromUpstream({ ...data, job_id: data.job_id || jobId! }, { owner }));
+      emitOnce(restored);
+    } catch (error) {
+      if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) queue.fail(subscriptionError(jobNotFound(jobId!)));
+    }
+  }
 }

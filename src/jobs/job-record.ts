@@ -1,12 +1,16 @@
 /** The gateway's own record of a job, and the rule that state only moves forward. */
 import { isJobState, isTerminal, type JobState, type PictureModelingInfo } from '../metastudio/types.js';
 
-export const ANONYMOUS = 'anonymous';
+export { ANONYMOUS } from '../auth/authenticator.js';
+import { ANONYMOUS } from '../auth/authenticator.js';
+
+/** Owner of jobs an admin looked at that this gateway did not create: no principal can be ''. */
+export const ACCOUNT_OWNER = '';
 
 export interface JobRecord {
   jobId: string;
   modelAssetId: string | null;
-  /** Who created it; `anonymous` until authentication exists. */
+  /** The principal that created it (ACCOUNT_OWNER for jobs made by other means). */
   owner: string;
   styleId: string | null;
   name: string | null;

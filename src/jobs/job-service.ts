@@ -1,13 +1,14 @@
 /**
  * Re-reads a job upstream (the only source of truth), stores what moved, then publishes
- * completions. Callbacks, the poller and queries all come through here.
+ * completions. Callbacks, the poller, reconciliation and queries all come through here.
  */
 import type { MetaStudioClient } from '../metastudio/client.js';
+import type { PictureModelingInfo } from '../metastudio/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { JobEventBus } from './event-bus.js';
-import { recordFromUpstream, type JobRecord } from './job-record.js';
-import type { JobStore } from './job-store.js';
+import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from './job-record.js';
+import type { GatewayStore, Registration } from './store.js';
 
 export interface JobService {
   /**
@@ -16,13 +17,20 @@ export interface JobService {
    * Throws MetaStudioError when upstream fails.
    */
   refresh(jobId: string): Promise<JobRecord | undefined>;
-  /** Stored record for a job this gateway does not know yet (e.g. created elsewhere). */
-  adopt(jobId: string): Promise<JobRecord>;
+  /** Folds a reading already made into the store, publishing a completion. */
+  apply(jobId: string, info: PictureModelingInfo): Promise<JobRecord | undefined>;
+  /**
+   * A job whose create answer was lost: stored for the registration's owner when the
+   * reading matches the registration (same name), then published like any other.
+   */
+  adopt(registration: Registration, info: PictureModelingInfo): Promise<JobRecord | undefined>;
+  /** For holders of the admin scope: a job of the account that this gateway did not create. */
+  adoptForeign(jobId: string): Promise<JobRecord>;
 }
 
 export function createJobService(deps: {
   client: MetaStudioClient;
-  store: JobStore;
+  store: GatewayStore;
   bus: JobEventBus;
   log: Logger;
   metrics: GatewayMetrics;
@@ -46,6 +54,10 @@ export function createJobService(deps: {
 
   async function refreshNow(jobId: string): Promise<JobRecord | undefined> {
     const { data: info } = await deps.client.showPictureModelingJob(jobId);
+    return apply(jobId, info);
+  }
+
+  async function apply(jobId: string, info: PictureModelingInfo): Promise<JobRecord | undefined> {
     const result = await deps.store.applyUpstream(jobId, info);
     if (!result) return undefined;
     if (result.becameTerminal) {
@@ -70,11 +82,35 @@ export function createJobService(deps: {
       });
       return flight.followUp;
     },
-    async adopt(jobId) {
+    apply,
+    async adopt(registration, info) {
+      if (!info.job_id || info.name !== registration.name) {
+        deps.log.warn({ nonce: registration.nonce, jobId: info.job_id }, 'upstream job does not match the registration; not adopted');
+        return undefined;
+      }
+      // Stored as WAITING and then merged, so a job that has already ended is published as it would have been.
+      const waiting = recordFromUpstream(
+        { ...info, state: 'WAITING' },
+        {
+          owner: registration.owner,
+          name: registration.name,
+          styleId: registration.styleId,
+          callbackNonce: registration.nonce,
+          notifyUrl: registration.notifyUrl,
+          appUserId: registration.appUserId,
+          createdAt: registration.createdAt,
+        },
+      );
+      const { record } = await deps.store.linkRegistration(registration.nonce, waiting);
+      deps.metrics.adoptions.inc();
+      deps.log.info({ jobId: record.jobId, owner: record.owner }, 'job adopted after a lost create answer');
+      return (await apply(record.jobId, info)) ?? record;
+    },
+    async adoptForeign(jobId) {
       const existing = await deps.store.getJob(jobId);
       if (existing) return existing;
       const { data: info } = await deps.client.showPictureModelingJob(jobId);
-      return deps.store.insertJob(recordFromUpstream({ ...info, job_id: info.job_id || jobId }));
+      return deps.store.insertJob(recordFromUpstream({ ...info, job_id: info.job_id || jobId }, { owner: ACCOUNT_OWNER }));
     },
   };
 }

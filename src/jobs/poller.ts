@@ -1,12 +1,14 @@
 /**
  * Completes jobs whose callback never comes: every POLL_INTERVAL_MS, jobs not yet
  * terminal are re-read upstream with bounded concurrency, backing off per job on upstream
- * errors. A lease per job keeps several instances from polling one job at once.
+ * errors. A lease per job keeps several instances from polling one job at once. Each pass
+ * also reconciles creates whose answer never came (see reconciler.ts).
  */
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { JobService } from './job-service.js';
-import type { JobStore } from './job-store.js';
+import type { Reconciler } from './reconciler.js';
+import type { GatewayStore } from './store.js';
 
 export interface Poller {
   /** One pass now; resolves when it is done. */
@@ -15,8 +17,10 @@ export interface Poller {
 }
 
 export function startPoller(deps: {
-  store: JobStore;
+  store: GatewayStore;
   jobs: JobService;
+  /** Each pass also looks for jobs whose create answer was lost. */
+  reconciler?: Reconciler;
   log: Logger;
   metrics: GatewayMetrics;
   intervalMs: number;
@@ -55,6 +59,7 @@ export function startPoller(deps: {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
+    await deps.reconciler?.pass(deps.instanceId);
   }
 
   const tick = () => {

@@ -1,30 +1,99 @@
 /**
- * JobStore and event bus on Redis, so several gateway instances act as one. Job records
- * are JSON strings updated by compare-and-set, so the forward-only merge stays atomic
- * across instances; completions go through Redis pub/sub (which replays nothing: the
- * state is always stored before it is published).
+ * The store and event bus on Redis, so several gateway instances act as one. Every
+ * method that touches more than one key is one Lua script, so it is atomic across
+ * instances; completions go through Redis pub/sub (which replays nothing: the state is
+ * always stored before it is published).
+ *
+ * Keys (prefix msgw:): job:<id> (JSON record), pending (zset of unfinished job ids),
+ * owner:<p> (zset of a principal's job ids), active:<p> (set of a principal's unfinished
+ * job ids and unlinked registrations), reg:<nonce> (hash), unlinked (zset of nonces),
+ * idem:<p>:<key> (JSON, expiring), secret:<name>, lease:<key>.
  */
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/logger.js';
 import { isTerminal } from '../metastudio/types.js';
 import { mergeUpstream, type JobRecord } from './job-record.js';
-import type { CallbackRegistration, JobStore } from './job-store.js';
+import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
 
 const PREFIX = 'msgw:';
 const jobKey = (id: string) => `${PREFIX}job:${id}`;
-const callbackKey = (nonce: string) => `${PREFIX}cb:${nonce}`;
+const regKey = (nonce: string) => `${PREFIX}reg:${nonce}`;
+const ownerKey = (owner: string) => `${PREFIX}owner:${owner}`;
+const activeKey = (owner: string) => `${PREFIX}active:${owner}`;
+const idemKey = (owner: string, key: string) => `${PREFIX}idem:${owner}:${key}`;
 const PENDING = `${PREFIX}pending`;
+const UNLINKED = `${PREFIX}unlinked`;
 
-/** SET the job only if it is still what we read; drop it from the pending set when terminal. */
+const UNFINISHED = `local function unfinished(json) local s = cjson.decode(json).state return s == 'WAITING' or s == 'PROCESSING' end`;
+
+/** SET the job only if it is still what we read; when it turns terminal it leaves pending and active. */
 const CAS_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2])
-  if ARGV[3] == '1' then redis.call('ZREM', KEYS[2], ARGV[4]) end
+  if ARGV[3] == '1' then
+    redis.call('ZREM', KEYS[2], ARGV[4])
+    redis.call('SREM', KEYS[3], ARGV[4])
+  end
   return 1
 end
 return 0`;
+
+/** Insert a job (NX) with its indexes. KEYS: job, pending, owner, active. ARGV: json, id, createdAt. */
+const INSERT_JOB = `${UNFINISHED}
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+  if unfinished(ARGV[1]) then
+    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+    redis.call('SADD', KEYS[4], ARGV[2])
+  end
+end
+return redis.call('GET', KEYS[1])`;
+
+/** KEYS: active, reg, unlinked[, idem]. ARGV: max, nonce, createdAt, ttlSeconds, fields json[, idem json, idem ttl ms]. */
+const OPEN_REGISTRATION = `
+if KEYS[4] then
+  local held = redis.call('GET', KEYS[4])
+  if held then return {'duplicate', held} end
+end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[1]) then return {'quota'} end
+redis.call('HSET', KEYS[2], 'data', ARGV[5], 'status', 'creating', 'earlyHit', '0')
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[1], 'r:' .. ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+if KEYS[4] then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7]) end
+return {'ok'}`;
+
+/** KEYS: reg, job, pending, owner, active, unlinked. ARGV: nonce, json, id, createdAt. */
+const LINK_REGISTRATION = `${UNFINISHED}
+if redis.call('SET', KEYS[2], ARGV[2], 'NX') then
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+  if unfinished(ARGV[2]) then
+    redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+    redis.call('SADD', KEYS[5], ARGV[3])
+  end
+end
+redis.call('SREM', KEYS[5], 'r:' .. ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1])
+local early = '0'
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'jobId', ARGV[3], 'status', 'linked')
+  early = redis.call('HGET', KEYS[1], 'earlyHit') or '0'
+end
+return {redis.call('GET', KEYS[2]), early}`;
+
+/** KEYS: reg, active, unlinked[, idem]. ARGV: nonce. */
+const REMOVE_REGISTRATION = `
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], 'r:' .. ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if KEYS[4] then
+  local held = redis.call('GET', KEYS[4])
+  if held and cjson.decode(held).nonce == ARGV[1] then redis.call('DEL', KEYS[4]) end
+end
+return 1`;
 
 /** Take the lease if it is free (or expired), or renew it for its holder. */
 const TAKE_OR_RENEW_LEASE = `
@@ -48,39 +117,70 @@ function connect(url: string, log: Logger, role: string): Redis {
   return client;
 }
 
-export function createRedisBackend(url: string, callbackTtlSeconds: number, log: Logger): JobBackend {
+type RegistrationData = Omit<Registration, 'jobId' | 'status' | 'earlyHit'>;
+
+export function createRedisBackend(url: string, registrationTtlSeconds: number, log: Logger): JobBackend {
   const redis = connect(url, log, 'store');
   const publisher = connect(url, log, 'publish');
   const subscriber = connect(url, log, 'subscribe');
   const eventTarget = createRedisEventTarget({ publishClient: publisher, subscribeClient: subscriber }) as unknown as EventTarget;
 
   const parse = (raw: string | null): JobRecord | undefined => (raw ? (JSON.parse(raw) as JobRecord) : undefined);
+  const readRegistration = async (nonce: string): Promise<Registration | undefined> => {
+    const h = await redis.hgetall(regKey(nonce));
+    if (!h['data']) return undefined;
+    const data = JSON.parse(h['data']) as RegistrationData;
+    const jobId = h['jobId'] || null;
+    return { ...data, jobId, status: jobId ? 'linked' : (h['status'] as Registration['status']), earlyHit: h['earlyHit'] === '1' };
+  };
 
-  const store: JobStore = {
-    async registerCallback(r) {
-      const key = callbackKey(r.nonce);
-      await redis
-        .multi()
-        .hset(key, { owner: r.owner, createdAt: String(r.createdAt), earlyHit: '0' })
-        .expire(key, callbackTtlSeconds)
-        .exec();
+  const store: GatewayStore = {
+    async openRegistration(r, maxActive, idem) {
+      const keys = [activeKey(r.owner), regKey(r.nonce), UNLINKED, ...(idem ? [idemKey(r.owner, idem.key)] : [])];
+      const args = [String(maxActive), r.nonce, String(r.createdAt), String(registrationTtlSeconds), JSON.stringify(r)];
+      if (idem) args.push(JSON.stringify({ nonce: r.nonce, fingerprint: idem.fingerprint }), String(idem.ttlMs));
+      const [outcome, held] = (await redis.eval(OPEN_REGISTRATION, keys.length, ...keys, ...args)) as [string, string?];
+      if (outcome === 'duplicate') return { ok: false, reason: 'duplicate', existing: JSON.parse(held!) as { nonce: string; fingerprint: string } };
+      if (outcome === 'quota') return { ok: false, reason: 'quota' };
+      return { ok: true };
     },
-    async linkCallback(nonce, jobId) {
-      const result = await redis.multi().hset(callbackKey(nonce), 'jobId', jobId).hget(callbackKey(nonce), 'earlyHit').exec();
-      return { earlyHit: result?.[1]?.[1] === '1' };
+    async linkRegistration(nonce, record) {
+      const keys = [regKey(nonce), jobKey(record.jobId), PENDING, ownerKey(record.owner), activeKey(record.owner), UNLINKED];
+      const [raw, early] = (await redis.eval(LINK_REGISTRATION, keys.length, ...keys, nonce, JSON.stringify(record), record.jobId, String(record.createdAt))) as [
+        string,
+        string,
+      ];
+      return { record: parse(raw)!, earlyHit: early === '1' };
     },
-    async findCallback(nonce): Promise<CallbackRegistration | undefined> {
-      const h = await redis.hgetall(callbackKey(nonce));
-      if (!h['owner']) return undefined;
-      return { nonce, jobId: h['jobId'] ?? null, owner: h['owner'], createdAt: Number(h['createdAt']), earlyHit: h['earlyHit'] === '1' };
-    },
+    findRegistration: readRegistration,
     async markEarlyCallback(nonce) {
-      await redis.hset(callbackKey(nonce), 'earlyHit', '1');
+      await redis.hset(regKey(nonce), 'earlyHit', '1');
+    },
+    async markUnanswered(nonce) {
+      await redis.hset(regKey(nonce), 'status', 'unanswered');
+    },
+    async removeRegistration(r) {
+      const keys = [regKey(r.nonce), activeKey(r.owner), UNLINKED, ...(r.idempotencyKey ? [idemKey(r.owner, r.idempotencyKey)] : [])];
+      await redis.eval(REMOVE_REGISTRATION, keys.length, ...keys, r.nonce);
+    },
+    async listUnlinked(before, limit) {
+      const nonces = await redis.zrangebyscore(UNLINKED, '-inf', `(${before}`, 'LIMIT', 0, limit);
+      const found = await Promise.all(nonces.map(readRegistration));
+      const out: Registration[] = [];
+      for (const [i, r] of found.entries()) {
+        if (r && !r.jobId) out.push(r);
+        // Expired with its token: nothing can adopt it any more.
+        else if (!r) await redis.zrem(UNLINKED, nonces[i]!);
+      }
+      return out;
+    },
+    async findIdempotent(owner, key) {
+      const raw = await redis.get(idemKey(owner, key));
+      return raw ? (JSON.parse(raw) as { nonce: string; fingerprint: string }) : undefined;
     },
     async insertJob(record) {
-      const created = await redis.set(jobKey(record.jobId), JSON.stringify(record), 'NX');
-      if (created && !isTerminal(record.state)) await redis.zadd(PENDING, record.createdAt, record.jobId);
-      return parse(await redis.get(jobKey(record.jobId)))!;
+      const keys = [jobKey(record.jobId), PENDING, ownerKey(record.owner), activeKey(record.owner)];
+      return parse((await redis.eval(INSERT_JOB, keys.length, ...keys, JSON.stringify(record), record.jobId, String(record.createdAt))) as string)!;
     },
     async getJob(jobId) {
       return parse(await redis.get(jobKey(jobId)));
@@ -104,13 +204,21 @@ export function createRedisBackend(url: string, callbackTtlSeconds: number, log:
         const result = mergeUpstream(current, info);
         if (result.record === current) return result;
         const terminal = isTerminal(result.record.state) ? '1' : '0';
-        const swapped = await redis.eval(CAS_SCRIPT, 2, jobKey(jobId), PENDING, raw!, JSON.stringify(result.record), terminal, jobId);
+        const swapped = await redis.eval(CAS_SCRIPT, 3, jobKey(jobId), PENDING, activeKey(current.owner), raw!, JSON.stringify(result.record), terminal, jobId);
         if (swapped === 1) return result;
       }
       throw new Error(`job ${jobId} kept changing under concurrent updates`);
     },
     async listPendingJobIds(limit) {
       return redis.zrange(PENDING, 0, limit - 1);
+    },
+    async listJobs(owner, query) {
+      // A principal's jobs are read whole and filtered here: fine for the hundreds one person makes.
+      const ids = await redis.zrevrange(ownerKey(owner), 0, -1);
+      const records = ids.length ? (await redis.mget(ids.map(jobKey))).map(parse).filter((r): r is JobRecord => !!r) : [];
+      const states = query.states && query.states.length > 0 ? new Set(query.states) : undefined;
+      const matching = states ? records.filter((r) => states.has(r.state)) : records;
+      return { total: matching.length, jobs: matching.slice(query.offset, query.offset + query.limit) };
     },
     async getOrCreateSecret(name, generate) {
       await redis.set(`${PREFIX}secret:${name}`, generate(), 'NX');
@@ -135,6 +243,9 @@ export function createRedisBackend(url: string, callbackTtlSeconds: number, log:
   return {
     store,
     eventTarget,
+    mayDropEvents: true,
+    createLimiter: (name, points, durationSeconds) =>
+      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${PREFIX}rl:${name}`, points, duration: durationSeconds }),
     busReady: () => publisher.status === 'ready' && subscriber.status === 'ready',
     close: () => store.close(),
   };

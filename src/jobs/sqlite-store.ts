@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { PictureModelingInfo } from '../metastudio/types.js';
 import { mergeUpstream, type JobRecord } from './job-record.js';
-import type { CallbackRegistration, JobStore } from './job-store.js';
+import type { GatewayStore, Registration } from './store.js';
 
 /** Append only: each entry runs once, in order, inside a transaction. */
 const MIGRATIONS: readonly string[] = [
@@ -36,7 +36,65 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE leases (key TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+  // Registrations record the whole intent before the create is sent (lost answers can be adopted).
+  `CREATE TABLE registrations (
+     nonce TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     name TEXT NOT NULL,
+     style_id TEXT NOT NULL,
+     notify_url TEXT,
+     app_user_id TEXT,
+     idempotency_key TEXT,
+     created_at INTEGER NOT NULL,
+     job_id TEXT,
+     status TEXT NOT NULL,
+     early_hit INTEGER NOT NULL DEFAULT 0
+   );
+   INSERT INTO registrations (nonce, owner, name, style_id, created_at, job_id, status, early_hit)
+     SELECT nonce, owner, '', '', created_at, job_id, CASE WHEN job_id IS NULL THEN 'unanswered' ELSE 'linked' END, early_hit FROM callbacks;
+   DROP TABLE callbacks;
+   CREATE INDEX registrations_unlinked ON registrations (created_at) WHERE job_id IS NULL;
+   CREATE INDEX registrations_owner_unlinked ON registrations (owner) WHERE job_id IS NULL;
+   CREATE INDEX jobs_owner ON jobs (owner, created_at);
+   CREATE TABLE idempotency (
+     owner TEXT NOT NULL,
+     key TEXT NOT NULL,
+     nonce TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (owner, key)
+   );`,
 ];
+
+interface RegistrationRow {
+  nonce: string;
+  owner: string;
+  name: string;
+  style_id: string;
+  notify_url: string | null;
+  app_user_id: string | null;
+  idempotency_key: string | null;
+  created_at: number;
+  job_id: string | null;
+  status: string;
+  early_hit: number;
+}
+
+function toRegistration(row: RegistrationRow): Registration {
+  return {
+    nonce: row.nonce,
+    owner: row.owner,
+    name: row.name,
+    styleId: row.style_id,
+    notifyUrl: row.notify_url,
+    appUserId: row.app_user_id,
+    idempotencyKey: row.idempotency_key,
+    createdAt: row.created_at,
+    jobId: row.job_id,
+    status: row.job_id ? 'linked' : (row.status as Registration['status']),
+    earlyHit: row.early_hit === 1,
+  };
+}
 
 interface JobRow {
   job_id: string;
@@ -112,7 +170,7 @@ export function migrate(db: Database.Database): void {
   });
 }
 
-export function createSqliteStore(path: string): JobStore {
+export function createSqliteStore(path: string): GatewayStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -134,10 +192,29 @@ export function createSqliteStore(path: string): JobStore {
   const selectPending = db.prepare(
     "SELECT job_id FROM jobs WHERE state IN ('WAITING', 'PROCESSING') ORDER BY created_at LIMIT ?",
   ).pluck();
-  const insertCallback = db.prepare('INSERT INTO callbacks (nonce, job_id, owner, created_at) VALUES (?, NULL, ?, ?)');
-  const selectCallback = db.prepare('SELECT * FROM callbacks WHERE nonce = ?');
-  const linkCallback = db.prepare('UPDATE callbacks SET job_id = ? WHERE nonce = ?');
-  const markEarly = db.prepare('UPDATE callbacks SET early_hit = 1 WHERE nonce = ?');
+  const insertRegistration = db.prepare(
+    `INSERT INTO registrations (nonce, owner, name, style_id, notify_url, app_user_id, idempotency_key, created_at, job_id, status)
+     VALUES (@nonce, @owner, @name, @styleId, @notifyUrl, @appUserId, @idempotencyKey, @createdAt, NULL, 'creating')`,
+  );
+  const selectRegistration = db.prepare('SELECT * FROM registrations WHERE nonce = ?');
+  const linkRegistration = db.prepare("UPDATE registrations SET job_id = ?, status = 'linked' WHERE nonce = ?");
+  const markEarly = db.prepare('UPDATE registrations SET early_hit = 1 WHERE nonce = ?');
+  const markUnanswered = db.prepare("UPDATE registrations SET status = 'unanswered' WHERE nonce = ? AND job_id IS NULL");
+  const deleteRegistration = db.prepare('DELETE FROM registrations WHERE nonce = ?');
+  const selectUnlinked = db.prepare('SELECT * FROM registrations WHERE job_id IS NULL AND created_at < ? ORDER BY created_at LIMIT ?');
+  const countActive = db
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM jobs WHERE owner = @owner AND state IN ('WAITING', 'PROCESSING'))
+            + (SELECT COUNT(*) FROM registrations WHERE owner = @owner AND job_id IS NULL)`,
+    )
+    .pluck();
+  const selectIdempotent = db.prepare('SELECT nonce, fingerprint FROM idempotency WHERE owner = ? AND key = ? AND expires_at > ?');
+  const upsertIdempotent = db.prepare(
+    `INSERT INTO idempotency (owner, key, nonce, fingerprint, expires_at) VALUES (@owner, @key, @nonce, @fingerprint, @expiresAt)
+     ON CONFLICT(owner, key) DO UPDATE SET nonce = @nonce, fingerprint = @fingerprint, expires_at = @expiresAt`,
+  );
+  const deleteIdempotent = db.prepare('DELETE FROM idempotency WHERE owner = ? AND key = ? AND nonce = ?');
+  const pruneIdempotent = db.prepare('DELETE FROM idempotency WHERE expires_at <= ?');
   const insertSecret = db.prepare('INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING');
   const selectSecret = db.prepare('SELECT value FROM secrets WHERE name = ?').pluck();
   const takeLease = db.prepare(
@@ -150,11 +227,9 @@ export function createSqliteStore(path: string): JobStore {
     const row = selectJob.get(jobId) as JobRow | undefined;
     return row ? toRecord(row) : undefined;
   };
-  const readCallback = (nonce: string): CallbackRegistration | undefined => {
-    const row = selectCallback.get(nonce) as
-      | { nonce: string; job_id: string | null; owner: string; created_at: number; early_hit: number }
-      | undefined;
-    return row && { nonce: row.nonce, jobId: row.job_id, owner: row.owner, createdAt: row.created_at, earlyHit: row.early_hit === 1 };
+  const readRegistration = (nonce: string): Registration | undefined => {
+    const row = selectRegistration.get(nonce) as RegistrationRow | undefined;
+    return row && toRegistration(row);
   };
   const apply = db.transaction((jobId: string, info: PictureModelingInfo) => {
     const current = readJob(jobId);
@@ -163,23 +238,68 @@ export function createSqliteStore(path: string): JobStore {
     if (result.record !== current) updateJob.run(toRow(result.record));
     return result;
   });
-  const link = db.transaction((nonce: string, jobId: string) => {
-    linkCallback.run(jobId, nonce);
-    return { earlyHit: readCallback(nonce)?.earlyHit ?? false };
+  const open = db.transaction((r: Parameters<GatewayStore['openRegistration']>[0], maxActive: number, idem: Parameters<GatewayStore['openRegistration']>[2]) => {
+    const now = Date.now();
+    if (idem) {
+      const existing = selectIdempotent.get(r.owner, idem.key, now) as { nonce: string; fingerprint: string } | undefined;
+      if (existing) return { ok: false as const, reason: 'duplicate' as const, existing };
+    }
+    if ((countActive.get({ owner: r.owner }) as number) >= maxActive) return { ok: false as const, reason: 'quota' as const };
+    insertRegistration.run(r);
+    if (idem) {
+      pruneIdempotent.run(now);
+      upsertIdempotent.run({ owner: r.owner, key: idem.key, nonce: r.nonce, fingerprint: idem.fingerprint, expiresAt: now + idem.ttlMs });
+    }
+    return { ok: true as const };
   });
+  const link = db.transaction((nonce: string, record: JobRecord) => {
+    insertJob.run(toRow(record));
+    linkRegistration.run(record.jobId, nonce);
+    return { record: readJob(record.jobId)!, earlyHit: readRegistration(nonce)?.earlyHit ?? false };
+  });
+  const remove = db.transaction((r: { nonce: string; owner: string; idempotencyKey: string | null }) => {
+    deleteRegistration.run(r.nonce);
+    if (r.idempotencyKey) deleteIdempotent.run(r.owner, r.idempotencyKey, r.nonce);
+  });
+  const selectOwnerJobs = (states: readonly string[] | undefined) => {
+    const filter = states && states.length > 0 ? ` AND state IN (${states.map(() => '?').join(', ')})` : '';
+    return {
+      count: db.prepare(`SELECT COUNT(*) FROM jobs WHERE owner = ?${filter}`).pluck(),
+      page: db.prepare(`SELECT * FROM jobs WHERE owner = ?${filter} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`),
+    };
+  };
 
   return {
-    async registerCallback(r) {
-      insertCallback.run(r.nonce, r.owner, r.createdAt);
+    async openRegistration(registration, maxActive, idempotency) {
+      return open(registration, maxActive, idempotency);
     },
-    async linkCallback(nonce, jobId) {
-      return link(nonce, jobId);
+    async linkRegistration(nonce, record) {
+      return link(nonce, record);
     },
-    async findCallback(nonce) {
-      return readCallback(nonce);
+    async findRegistration(nonce) {
+      return readRegistration(nonce);
     },
     async markEarlyCallback(nonce) {
       markEarly.run(nonce);
+    },
+    async markUnanswered(nonce) {
+      markUnanswered.run(nonce);
+    },
+    async removeRegistration(registration) {
+      remove({ nonce: registration.nonce, owner: registration.owner, idempotencyKey: registration.idempotencyKey });
+    },
+    async listUnlinked(before, limit) {
+      return (selectUnlinked.all(before, limit) as RegistrationRow[]).map(toRegistration);
+    },
+    async findIdempotent(owner, key) {
+      return selectIdempotent.get(owner, key, Date.now()) as { nonce: string; fingerprint: string } | undefined;
+    },
+    async listJobs(owner, query) {
+      const states = query.states ? [...new Set(query.states)] : undefined;
+      const statements = selectOwnerJobs(states);
+      const total = statements.count.get(owner, ...(states ?? [])) as number;
+      const rows = statements.page.all(owner, ...(states ?? []), query.limit, query.offset) as JobRow[];
+      return { total, jobs: rows.map(toRecord) };
     },
     async insertJob(record) {
       insertJob.run(toRow(record));

@@ -18,6 +18,16 @@ export const GatewayErrorCode = {
   INTERNAL_ERROR: 'GATEWAY.INTERNAL_ERROR',
   /** The gateway refused the input before calling upstream (same code MetaStudio uses). */
   INVALID_PARAMETER: 'MSS.00000003',
+  /** No such job for this caller: unknown, or another principal's (answered alike). */
+  JOB_NOT_FOUND: 'GATEWAY.JOB_NOT_FOUND',
+  /** Too many creates per minute for this principal. */
+  RATE_LIMITED: 'GATEWAY.RATE_LIMITED',
+  /** Too many unfinished jobs for this principal. */
+  QUOTA_EXCEEDED: 'GATEWAY.QUOTA_EXCEEDED',
+  /** An idempotencyKey used again with a different input. */
+  IDEMPOTENCY_KEY_REUSED: 'GATEWAY.IDEMPOTENCY_KEY_REUSED',
+  /** This instance is already streaming as many uploads as it allows. */
+  TOO_MANY_UPLOADS: 'GATEWAY.TOO_MANY_UPLOADS',
 } as const;
 
 export class MetaStudioError extends Error {
@@ -61,6 +71,38 @@ export function invalidParameter(message: string, cause?: unknown): MetaStudioEr
     cause,
   });
 }
+
+function gatewayError(code: string, httpStatus: number, message: string, extra: { requestId?: string | undefined; cause?: unknown } = {}) {
+  return new MetaStudioError({ code, message, httpStatus, origin: 'GATEWAY', ...extra });
+}
+
+export const upstreamTimeout = (message: string, requestId?: string, cause?: unknown) =>
+  gatewayError(GatewayErrorCode.UPSTREAM_TIMEOUT, 504, message, { requestId, cause });
+export const upstreamUnavailable = (message: string, cause?: unknown, requestId?: string) =>
+  gatewayError(GatewayErrorCode.UPSTREAM_UNAVAILABLE, 502, message, { cause, requestId });
+export const badUpstreamResponse = (message: string, requestId?: string, cause?: unknown) =>
+  gatewayError(GatewayErrorCode.BAD_UPSTREAM_RESPONSE, 502, message, { requestId, cause });
+export const storeUnavailable = (cause?: unknown) =>
+  gatewayError(GatewayErrorCode.STORE_UNAVAILABLE, 503, 'The gateway cannot record jobs right now; nothing was sent to MetaStudio', { cause });
+export const internalError = (cause?: unknown) =>
+  gatewayError(GatewayErrorCode.INTERNAL_ERROR, 500, 'The gateway could not complete the call', { cause });
+export const jobNotFound = (jobId: string) => gatewayError(GatewayErrorCode.JOB_NOT_FOUND, 404, `No picture-modeling job ${jobId} for this caller`);
+export const rateLimited = (retryAfterMs: number, perMinute: number) =>
+  gatewayError(
+    GatewayErrorCode.RATE_LIMITED,
+    429,
+    `At most ${perMinute} creates per minute; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s. Nothing was sent to MetaStudio`,
+  );
+export const quotaExceeded = (max: number) =>
+  gatewayError(
+    GatewayErrorCode.QUOTA_EXCEEDED,
+    429,
+    `At most ${max} unfinished jobs at once; retry when one of your jobs has ended. Nothing was sent to MetaStudio`,
+  );
+export const idempotencyKeyReused = () =>
+  gatewayError(GatewayErrorCode.IDEMPOTENCY_KEY_REUSED, 422, 'This idempotencyKey was already used with a different input');
+export const tooManyUploads = (max: number) =>
+  gatewayError(GatewayErrorCode.TOO_MANY_UPLOADS, 503, `This instance is already receiving ${max} uploads; retry in a few seconds`);
 
 export function isMetaStudioError(error: unknown): error is MetaStudioError {
   return error instanceof MetaStudioError;

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
-import { GatewayErrorCode, MetaStudioError, isMetaStudioError } from './errors.js';
+import { MetaStudioError, badUpstreamResponse, isMetaStudioError, upstreamTimeout, upstreamUnavailable } from './errors.js';
 import type { PreparedRequest } from './requests.js';
 
 export interface UpstreamResult<T> {
@@ -57,13 +57,18 @@ export interface Transport {
 }
 
 export function createTransport(options: TransportOptions): Transport {
-  const pool = new Pool(options.endpoint.origin, {
-    connections: options.connections ?? 128,
-    keepAliveTimeout: 30_000,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    connect: { timeout: Math.min(options.timeoutMs, 10_000) },
-  });
+  const poolOf = (connections: number) =>
+    new Pool(options.endpoint.origin, {
+      connections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+    });
+  // Streamed uploads hold a connection for as long as the client takes to send its photo:
+  // they get a pool of their own, so slow uploads can never starve reads and callbacks.
+  const pool = poolOf(options.connections ?? 128);
+  const uploadPool = poolOf(options.connections ?? 128);
   const retries = options.retries ?? 2;
 
   async function sendOnce<T>(prepared: PreparedRequest, send: SendOptions): Promise<UpstreamResult<T>> {
@@ -73,14 +78,7 @@ export function createTransport(options: TransportOptions): Transport {
     // undici's own timeouts run on a coarse clock (up to a second late), so the deadline is
     // ours: it starts once the request body has been sent, and covers the whole answer.
     const deadline = new AbortController();
-    const timedOut = () =>
-      new MetaStudioError({
-        code: GatewayErrorCode.UPSTREAM_TIMEOUT,
-        message: `MetaStudio did not answer within ${options.timeoutMs} ms`,
-        httpStatus: 504,
-        origin: 'GATEWAY',
-        requestId,
-      });
+    const timedOut = () => upstreamTimeout(`MetaStudio did not answer within ${options.timeoutMs} ms`, requestId);
     let timer: NodeJS.Timeout | undefined;
     const startClock = () => {
       timer ??= setTimeout(() => deadline.abort(timedOut()), options.timeoutMs);
@@ -100,7 +98,7 @@ export function createTransport(options: TransportOptions): Transport {
       startClock();
     }
     try {
-      const response = await pool.request({ method: prepared.method, path: prepared.path, headers: prepared.headers, body, signal });
+      const response = await (send.stream ? uploadPool : pool).request({ method: prepared.method, path: prepared.path, headers: prepared.headers, body, signal });
       startClock();
       status = response.statusCode;
       requestId = headerString(response.headers['x-request-id']);
@@ -129,7 +127,9 @@ export function createTransport(options: TransportOptions): Transport {
         }
       }
     },
-    close: () => pool.close(),
+    close: async () => {
+      await Promise.all([pool.close(), uploadPool.close()]);
+    },
   };
 }
 
@@ -144,12 +144,7 @@ async function readText(body: AsyncIterable<Buffer | Uint8Array> & { destroy?: (
     size += chunk.length;
     if (size > MAX_RESPONSE_BYTES) {
       body.destroy?.();
-      throw new MetaStudioError({
-        code: GatewayErrorCode.BAD_UPSTREAM_RESPONSE,
-        message: `MetaStudio sent a response larger than ${MAX_RESPONSE_BYTES} bytes`,
-        httpStatus: 502,
-        origin: 'GATEWAY',
-      });
+throw badUpstreamResponse(`MetaStudio sent a response larger than ${MAX_RESPONSE_BYTES} bytes`);
     }
     chunks.push(Buffer.from(chunk));
   }
@@ -188,7 +183,7 @@ function interpret<T>(status: number, contentType: string | undefined, text: str
   const body = parseJson(text);
   if (status >= 200 && status < 300) {
     if (body === undefined || typeof body !== 'object' || body === null) {
-      throw badResponse(`MetaStudio answered ${status} with a body that is not JSON (${describe(contentType, text)})`, requestId);
+      throw badUpstreamResponse(`MetaStudio answered ${status} with a body that is not JSON (${describe(contentType, text)})`, requestId);
     }
     return { data: body as T, requestId };
   }
@@ -203,17 +198,13 @@ function interpret<T>(status: number, contentType: string | undefined, text: str
         requestId: requestId ?? error.requestId,
       });
     }
-    throw badResponse(`MetaStudio answered ${status} with an unrecognised error body (${describe(contentType, text)})`, requestId);
+    throw badUpstreamResponse(`MetaStudio answered ${status} with an unrecognised error body (${describe(contentType, text)})`, requestId);
   }
-  throw badResponse(`MetaStudio answered with unexpected status ${status}`, requestId);
+  throw badUpstreamResponse(`MetaStudio answered with unexpected status ${status}`, requestId);
 }
 
 function describe(contentType: string | undefined, text: string): string {
   return `${contentType ?? 'no content-type'}, ${text.length} bytes`;
-}
-
-function badResponse(message: string, requestId: string | undefined): MetaStudioError {
-  return new MetaStudioError({ code: GatewayErrorCode.BAD_UPSTREAM_RESPONSE, message, httpStatus: 502, origin: 'GATEWAY', requestId });
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -240,42 +231,12 @@ function mapFault(error: unknown, requestId: string | undefined): MetaStudioErro
   const own = ownError(error);
   if (own) return own;
   if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string })?.name === 'AbortError') {
-    return new MetaStudioError({
-      code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
-      message: 'The upstream call was aborted',
-      httpStatus: 502,
-      origin: 'GATEWAY',
-      requestId,
-      cause: error,
-    });
+    return upstreamUnavailable('The upstream call was aborted', error, requestId);
   }
   const code = errorCode(error);
   if (code && TIMEOUT_CODES.has(code)) {
-    return new MetaStudioError({
-      code: GatewayErrorCode.UPSTREAM_TIMEOUT,
-      message: 'MetaStudio did not answer in time',
-      httpStatus: 504,
-      origin: 'GATEWAY',
-      requestId,
-      cause: error,
-    });
+    return upstreamTimeout('MetaStudio did not answer in time', requestId, error);
   }
-  if (code) {
-    return new MetaStudioError({
-      code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
-      message: `MetaStudio could not be reached (${code})`,
-      httpStatus: 502,
-      origin: 'GATEWAY',
-      requestId,
-      cause: error,
-    });
-  }
-  return new MetaStudioError({
-    code: GatewayErrorCode.UPSTREAM_UNAVAILABLE,
-    message: 'The call to MetaStudio failed',
-    httpStatus: 502,
-    origin: 'GATEWAY',
-    requestId,
-    cause: error,
-  });
+  if (code) return upstreamUnavailable(`MetaStudio could not be reached (${code})`, error, requestId);
+  return upstreamUnavailable('The call to MetaStudio failed', error, requestId);
 }

@@ -13,6 +13,10 @@ export interface GatewayMetrics {
   pollerBacklog: Gauge;
   completions: Counter<'state'>;
   relays: Counter<'result'>;
+  adoptions: Counter;
+  reconciliations: Counter<'result'>;
+  refusals: Counter<'reason'>;
+  connections: Gauge<'transport'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -48,5 +52,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     pollerBacklog: new Gauge({ name: 'gateway_poller_backlog', help: 'Jobs not yet terminal at the last poll', registers }),
     completions: new Counter({ name: 'gateway_job_completions_total', help: 'Jobs that reached a terminal state', labelNames: ['state'], registers }),
     relays: new Counter({ name: 'gateway_relays_total', help: 'Completions relayed to client notifyUrl', labelNames: ['result'], registers }),
+    adoptions: new Counter({ name: 'gateway_adopted_jobs_total', help: 'Jobs stored after their create answer was lost', registers }),
+    reconciliations: new Counter({ name: 'gateway_reconciliations_total', help: 'Unanswered creates closed without a job', labelNames: ['result'], registers }),
+    // By reason only, never by principal: one series per caller would not scale.
+    refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused by authentication or limits', labelNames: ['reason'], registers }),
+    connections: new Gauge({ name: 'gateway_open_connections', help: 'Open WebSocket and SSE connections', labelNames: ['transport'], registers }),
   };
 }

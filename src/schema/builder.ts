@@ -2,6 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import type { FileUpload } from 'graphql-upload-minimal';
+import { MetaStudioError } from '../metastudio/errors.js';
 import type { GraphQLContext } from './context.js';
 
 export const builder = new SchemaBuilder<{
@@ -14,5 +15,6 @@ export const builder = new SchemaBuilder<{
 }>({
   plugins: [ErrorsPlugin],
   defaultFieldNullability: false,
-  errors: { directResult: true },
+  // Every field with an error union reports MetaStudioError as MssError.
+  errors: { directResult: true, defaultTypes: [MetaStudioError] },
 });

@@ -6,13 +6,21 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { CallbackTokens } from '../jobs/callback-token.js';
 import type { JobEventBus } from '../jobs/event-bus.js';
 import type { JobService } from '../jobs/job-service.js';
-import type { JobStore } from '../jobs/job-store.js';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Principal } from '../auth/authenticator.js';
+import type { Reconciler } from '../jobs/reconciler.js';
+import type { GatewayStore } from '../jobs/store.js';
 import type { Loaders } from './loaders.js';
 
 export interface Services {
   config: GatewayConfig;
   client: MetaStudioClient;
-  store: JobStore;
+  store: GatewayStore;
+  /** Events can be lost (Redis): subscriptions re-check the store. */
+  mayDropEvents: boolean;
+  /** Creates per principal per minute, shared by all instances. */
+  limiter: RateLimiterAbstract;
+  reconciler: Reconciler;
   bus: JobEventBus;
   jobs: JobService;
   tokens: CallbackTokens;
@@ -23,8 +31,8 @@ export interface Services {
 }
 
 export interface GraphQLContext {
-  /** `anonymous` until authentication exists. */
-  principal: string;
+  /** Who is calling (`anonymous` when authentication is off). */
+  principal: Principal;
   /** This gateway's id for the HTTP request or WebSocket operation (X-Request-Id). */
   requestId: string;
   /** The logger, bound to `requestId`. */

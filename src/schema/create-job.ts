@@ -1,11 +1,16 @@
 import { GraphQLUpload } from 'graphql-upload-minimal';
-import { createJobFromUpload, type CreatedJob } from '../uploads/create-job-from-upload.js';
+import { createJobFromUrl } from '../jobs/create-job-from-url.js';
+import type { CreatedJob } from '../jobs/create-job.js';
+import { createJobFromUpload } from '../uploads/create-job-from-upload.js';
 import { builder } from './builder.js';
 import { PictureModelingJobRef } from './job.js';
-import { MetaStudioError } from '../metastudio/errors.js';
+import { loadVisibleJob } from './loaders.js';
 import { orMssError } from './mss-error.js';
 
 builder.addScalarType('Upload', GraphQLUpload, {});
+
+const IDEMPOTENCY_DESCRIPTION =
+  '1-128 printable ASCII. The same key from the same caller within 24 hours returns the first attempt\'s job, with no second create';
 
 const CreateInput = builder.inputType('CreatePictureModelingJobInput', {
   fields: (t) => ({
@@ -14,6 +19,18 @@ const CreateInput = builder.inputType('CreatePictureModelingJobInput', {
     name: t.string({ required: true, description: 'Model name, unique within the account; at most 64 characters' }),
     notifyUrl: t.string({ required: false, description: 'Optional: the gateway relays the completion to this URL, signed' }),
     appUserId: t.string({ required: false, description: 'Sent upstream as X-App-UserId; ASCII only' }),
+    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_DESCRIPTION }),
+  }),
+});
+
+const CreateFromUrlInput = builder.inputType('CreatePictureModelingJobFromUrlInput', {
+  fields: (t) => ({
+    pictureUrl: t.string({ required: true, description: 'http(s) URL of a jpg/png that MetaStudio downloads' }),
+    styleId: t.string({ required: true, description: 'e.g. system_female_001' }),
+    name: t.string({ required: true, description: 'Model name, unique within the account; at most 64 characters' }),
+    notifyUrl: t.string({ required: false, description: 'Optional: the gateway relays the completion to this URL, signed' }),
+    appUserId: t.string({ required: false, description: 'Sent upstream as X-App-UserId; ASCII only' }),
+    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_DESCRIPTION }),
   }),
 });
 
@@ -27,7 +44,7 @@ const CreatedRef = builder.objectRef<CreatedJob>('PictureModelingJobCreated').im
       nullable: true,
       resolve: async (c, _args, ctx) => {
         try {
-          return await ctx.loaders.job.load(c.jobId);
+          return await loadVisibleJob(ctx.loaders, ctx.principal, c.jobId);
         } catch {
           // The job exists; upstream just could not show it right now.
           return c.record;
@@ -37,13 +54,23 @@ const CreatedRef = builder.objectRef<CreatedJob>('PictureModelingJobCreated').im
   }),
 });
 
+// Both mutations share one result union: the errors plugin builds it once per result name.
+const createErrors = { union: { name: 'CreatePictureModelingJobResult' }, result: { name: 'PictureModelingJobCreated' } };
+
 builder.mutationType({
   fields: (t) => ({
     createPictureModelingJob: t.field({
       type: CreatedRef,
       args: { input: t.arg({ type: CreateInput, required: true }) },
-      errors: { types: [MetaStudioError], union: { name: 'CreatePictureModelingJobResult' } },
+      errors: createErrors,
       resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUpload(ctx.services, input, ctx.principal, ctx.log)),
+    }),
+    createPictureModelingJobFromUrl: t.field({
+      type: CreatedRef,
+      description: 'CreatePictureModelingByUrlJob upstream: MetaStudio downloads the photo itself',
+      args: { input: t.arg({ type: CreateFromUrlInput, required: true }) },
+      errors: createErrors,
+      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUrl(ctx.services, input, ctx.principal, ctx.log)),
     }),
   }),
 });

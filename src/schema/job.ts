@@ -19,6 +19,7 @@ const ErrorInfoRef = builder
 
 export const PictureModelingJobRef = builder.objectRef<JobRecord>('PictureModelingJob').implement({
   fields: (t) => ({
+    id: t.exposeID('jobId', { description: 'Equals jobId, so normalized client caches (Apollo Client, urql Graphcache) merge updates' }),
     jobId: t.exposeID('jobId'),
     state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
     name: t.string({ nullable: true, resolve: (j) => j.name }),

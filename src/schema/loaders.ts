@@ -1,44 +1,64 @@
 /**
- * DataLoaders, created fresh for each operation and each subscription event. Jobs are
- * de-duplicated and terminal ones come from the store; assets are batched through
- * ListAssetSummary, at most 100 ids a call.
+ * DataLoaders, created fresh for each operation and each subscription event. Jobs come
+ * from the store in one batch; only jobs the caller may see are then read upstream (live
+ * state for unfinished ones), so an unknown or foreign id never costs an upstream call.
+ * Assets are batched through ListAssetSummary, at most 100 ids a call.
  */
 import DataLoader from 'dataloader';
+import type { Principal } from '../auth/authenticator.js';
+import { isMetaStudioError, jobNotFound } from '../metastudio/errors.js';
 import { isTerminal, type DigitalAssetSummary } from '../metastudio/types.js';
-import { recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
+import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
 import type { Services } from './context.js';
 
 export const ASSET_BATCH_SIZE = 100;
 
 export interface Loaders {
-  /** Rejects with a MetaStudioError for a job upstream cannot show. */
-  job: DataLoader<string, JobRecord>;
+  /** The stored record, or null. */
+  stored: DataLoader<string, JobRecord | null>;
+  /** The current state of a stored, unfinished job, read upstream. */
+  live: DataLoader<string, JobRecord>;
+  /** For admins: a job this gateway does not hold, read upstream. */
+  upstream: DataLoader<string, JobRecord>;
   /** Null for an id upstream does not return. */
   asset: DataLoader<string, DigitalAssetSummary | null>;
 }
 
 export function createLoaders(services: Pick<Services, 'store' | 'client' | 'jobs'>): Loaders {
   // Created on first use: a subscription event that touches no loader allocates none.
-  let job: Loaders['job'] | undefined;
+  let stored: Loaders['stored'] | undefined;
+  let live: Loaders['live'] | undefined;
+  let upstream: Loaders['upstream'] | undefined;
   let asset: Loaders['asset'] | undefined;
+  const each = <T>(ids: readonly string[], read: (id: string) => Promise<T>) =>
+    Promise.all(ids.map((id) => read(id).catch((error: unknown) => error as Error)));
   return {
-    get job() {
-      return (job ??= new DataLoader<string, JobRecord>(async (ids) => {
-        const stored = await services.store.getJobs(ids);
-        return Promise.all(
-          ids.map(async (id): Promise<JobRecord | Error> => {
-            const record = stored.get(id);
-            if (record && isTerminal(record.state)) return record;
-            try {
-              if (record) return (await services.jobs.refresh(id)) ?? record;
-              const { data } = await services.client.showPictureModelingJob(id);
-              return recordFromUpstream({ ...data, job_id: data.job_id || id });
-            } catch (error) {
-              return error as Error;
-            }
-          }),
-        );
+    get stored() {
+      return (stored ??= new DataLoader(async (ids) => {
+        const found = await services.store.getJobs(ids);
+        return ids.map((id) => found.get(id) ?? null);
       }));
+    },
+    get live() {
+      return (live ??= new DataLoader((ids) =>
+        each(ids, async (id) => {
+          const refreshed = await services.jobs.refresh(id);
+          if (!refreshed) throw jobNotFound(id);
+          return refreshed;
+        }),
+      ));
+    },
+    get upstream() {
+      return (upstream ??= new DataLoader((ids) =>
+        each(ids, async (id) => {
+          try {
+            const { data } = await services.client.showPictureModelingJob(id);
+            return recordFromUpstream({ ...data, job_id: data.job_id || id }, { owner: ACCOUNT_OWNER });
+          } catch (error) {
+            throw isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500 ? jobNotFound(id) : error;
+          }
+        }),
+      ));
     },
     get asset() {
       return (asset ??= new DataLoader<string, DigitalAssetSummary | null>(
@@ -51,4 +71,24 @@ export function createLoaders(services: Pick<Services, 'store' | 'client' | 'job
       ));
     },
   };
+}
+
+export function canSee(principal: Principal, record: JobRecord): boolean {
+  return principal.admin || record.owner === principal.id;
+}
+
+/**
+ * A job as the caller may see it: another principal's job and an unknown id are both
+ * GATEWAY.JOB_NOT_FOUND, decided from the store alone. Terminal jobs come from the store,
+ * unfinished ones are read upstream.
+ */
+export async function loadVisibleJob(loaders: Loaders, principal: Principal, jobId: string): Promise<JobRecord> {
+  const record = await loaders.stored.load(jobId);
+  if (!record) {
+    if (principal.admin) return loaders.upstream.load(jobId);
+    throw jobNotFound(jobId);
+  }
+  if (!canSee(principal, record)) throw jobNotFound(jobId);
+  if (isTerminal(record.state)) return record;
+  return loaders.live.load(jobId);
 }

@@ -1,5 +1,5 @@
 /** MssError: how every upstream or gateway failure reaches clients, as a union member. */
-import { GatewayErrorCode, MetaStudioError, isMetaStudioError } from '../metastudio/errors.js';
+import { MetaStudioError, internalError, isMetaStudioError } from '../metastudio/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { builder } from './builder.js';
 
@@ -35,11 +35,5 @@ export async function orMssError<T>(log: Logger, work: () => Promise<T>): Promis
 export function asMetaStudioError(error: unknown, log?: Logger): MetaStudioError {
   if (isMetaStudioError(error)) return error;
   log?.error({ err: error }, 'unexpected error in a resolver');
-  return new MetaStudioError({
-    code: GatewayErrorCode.INTERNAL_ERROR,
-    message: 'The gateway could not complete the call',
-    httpStatus: 500,
-    origin: 'GATEWAY',
-    cause: error,
-  });
+  return internalError(error);
 }

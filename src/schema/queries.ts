@@ -1,8 +1,9 @@
-import { invalidParameter, MetaStudioError } from '../metastudio/errors.js';
+import { invalidParameter } from '../metastudio/errors.js';
 import type { StyleInfo } from '../metastudio/types.js';
-import { recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
+import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
 import { builder } from './builder.js';
 import { JobStateEnum, PictureModelingJobRef } from './job.js';
+import { loadVisibleJob } from './loaders.js';
 import { orMssError } from './mss-error.js';
 
 const JobListRef = builder.objectRef<{ totalCount: number; jobs: JobRecord[] }>('PictureModelingJobList').implement({
@@ -31,12 +32,12 @@ builder.queryType({
     pictureModelingJob: t.field({
       type: PictureModelingJobRef,
       args: { jobId: t.arg.id({ required: true }) },
-      description: 'Terminal jobs from the store, the rest read upstream',
-      errors: { types: [MetaStudioError], union: { name: 'PictureModelingJobResult' } },
+      description: "One of the caller's jobs: terminal ones from the store, the rest read upstream",
+      errors: { union: { name: 'PictureModelingJobResult' } },
       resolve: (_root, { jobId }, ctx) =>
-        orMssError(ctx.log, () => {
+        orMssError(ctx.log, async () => {
           if (!jobId.trim()) throw invalidParameter('jobId must not be empty');
-          return ctx.loaders.job.load(jobId);
+          return loadVisibleJob(ctx.loaders, ctx.principal, jobId);
         }),
     }),
     pictureModelingJobs: t.field({
@@ -46,25 +47,30 @@ builder.queryType({
         limit: t.arg.int({ defaultValue: 10 }),
         states: t.arg({ type: [JobStateEnum], required: false }),
       },
-      errors: { types: [MetaStudioError], union: { name: 'PictureModelingJobListResult' } },
+      description: "The caller's jobs, newest first (for holders of the admin scope: every job of the account, from upstream)",
+      errors: { union: { name: 'PictureModelingJobListResult' } },
       resolve: (_root, args, ctx) =>
         orMssError(ctx.log, async () => {
-          // The client refuses out-of-range paging itself, before any call.
-          const { data } = await ctx.services.client.listPictureModelingJobs({
-            offset: args.offset ?? 0,
-            limit: args.limit ?? 10,
-            states: args.states ?? undefined,
-          });
-          const jobs = (data.picture_modeling_jobs ?? []).map((info) => recordFromUpstream(info));
-          // Prime the per-request loader so nested reads of these jobs make no second call.
-          for (const job of jobs) ctx.loaders.job.prime(job.jobId, job);
-          return { totalCount: typeof data.count === 'number' ? data.count : jobs.length, jobs };
+          const offset = args.offset ?? 0;
+          const limit = args.limit ?? 10;
+          if (limit < 1 || limit > 100) throw invalidParameter('limit must be between 1 and 100');
+          if (offset < 0) throw invalidParameter('offset must not be negative');
+          const states = args.states ?? undefined;
+          if (ctx.principal.admin) {
+            const { data } = await ctx.services.client.listPictureModelingJobs({ offset, limit, states });
+            const jobs = (data.picture_modeling_jobs ?? []).map((info) => recordFromUpstream(info, { owner: ACCOUNT_OWNER }));
+            return { totalCount: typeof data.count === 'number' ? data.count : jobs.length, jobs };
+          }
+          const { total, jobs } = await ctx.services.store.listJobs(ctx.principal.id, { offset, limit, states });
+          // Prime the per-request loader so nested reads of these jobs make no second store read.
+          for (const job of jobs) ctx.loaders.stored.prime(job.jobId, job);
+          return { totalCount: total, jobs };
         }),
     }),
     pictureModelingStyles: t.field({
       type: StyleListRef,
       description: 'ListStyles, for a style picker',
-      errors: { types: [MetaStudioError], union: { name: 'StyleListResult' } },
+      errors: { union: { name: 'StyleListResult' } },
       resolve: (_root, _args, ctx) =>
         orMssError(ctx.log, async () => {
           const { data } = await ctx.services.client.listStyles();

@@ -1,5 +1,6 @@
 import { getOperationAST, Kind, type DocumentNode } from 'graphql';
 import { openCompletionStream } from '../jobs/completion-stream.js';
+import type { Principal } from '../auth/authenticator.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import { builder } from './builder.js';
 import { PictureModelingJobRef } from './job.js';
@@ -16,15 +17,16 @@ builder.subscriptionType({
         'emits at once if the job is already terminal. Without jobId: every completion of the caller\'s jobs.',
       args: { jobId: t.arg.id({ required: false }) },
       subscribe: (_root, { jobId }, ctx) => {
-        const { bus, store, jobs, metrics, config } = ctx.services;
+        const { bus, store, jobs, metrics, config, client, mayDropEvents } = ctx.services;
         return openCompletionStream(
           {
             bus,
             store,
             jobs,
+            client,
             onOpen: () => metrics.activeSubscriptions.inc(),
             onClose: () => metrics.activeSubscriptions.dec(),
-            recheckMs: config.redisUrl ? RECHECK_MS : undefined,
+            recheckMs: mayDropEvents ? RECHECK_MS : undefined,
             rereadAfterMs: config.rereadAfterMs,
           },
           ctx.principal,
@@ -50,7 +52,7 @@ export function broadcastKey(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
   query: string,
-  principal: string,
+  principal: Principal,
 ): string | undefined {
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation || operation.operation !== 'subscription' || operation.selectionSet.selections.length !== 1) return undefined;
@@ -58,5 +60,5 @@ export function broadcastKey(
   if (field.kind !== Kind.FIELD || field.name.value !== 'pictureModelingJobCompleted') return undefined;
   const jobId = field.arguments?.find((a) => a.name.value === 'jobId')?.value;
   if (jobId && jobId.kind !== Kind.NULL && !(jobId.kind === Kind.VARIABLE && variables?.[jobId.name.value] == null)) return undefined;
-  return JSON.stringify([principal, query, operationName ?? null, variables ?? null]);
+  return JSON.stringify([principal.id, principal.admin, query, operationName ?? null, variables ?? null]);
 }

@@ -1,69 +1,38 @@
 /**
- * createPictureModelingJob end to end: check the fields, judge the photo by its header,
- * register the callback token, stream the photo upstream, record the job.
+ * createPictureModelingJob: judge the photo by its header while it streams in, then run
+ * the shared create flow with the photo streamed upstream behind it.
  */
 import type { FileUpload } from 'graphql-upload-minimal';
-import { GatewayErrorCode, invalidParameter, isMetaStudioError, MetaStudioError } from '../metastudio/errors.js';
-import { assertAppUserId } from '../metastudio/requests.js';
-import { ANONYMOUS, type JobRecord } from '../jobs/job-record.js';
-import { checkNotifyUrl } from '../jobs/relay.js';
+import type { Principal } from '../auth/authenticator.js';
+import { checkFields, createJob, type CreatedJob, type CreateFields } from '../jobs/create-job.js';
+import { invalidParameter, isMetaStudioError, tooManyUploads } from '../metastudio/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';
-import { inspectPhoto, tooLarge, type PhotoSource } from './photo-stream.js';
-import type { HintedFileUpload } from './use-streaming-uploads.js';
+import { inspectPhoto, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
+import { uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
 
-export const MAX_NAME_LENGTH = 64;
-export const MAX_STYLE_ID_LENGTH = 128;
-
-export interface CreateJobInput {
+export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
-  styleId: string;
-  name: string;
-  notifyUrl?: string | null | undefined;
-  appUserId?: string | null | undefined;
 }
 
-export interface CreatedJob {
-  jobId: string;
-  modelAssetId: string;
-  requestId: string | undefined;
-  record: JobRecord;
-}
+let uploadsInFlight = 0;
 
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
-/** Checks the text fields and returns them trimmed. */
-function checkFields(input: CreateJobInput, allowPrivateRelay: boolean): { styleId: string; name: string } {
-  const styleId = input.styleId.trim();
-  if (!styleId) throw invalidParameter('styleId is required and must not be empty');
-  if (styleId.length > MAX_STYLE_ID_LENGTH || !/^[\x21-\x7e]+$/.test(styleId)) {
-    throw invalidParameter(`styleId must be 1 to ${MAX_STYLE_ID_LENGTH} printable ASCII characters without spaces`);
-  }
-  const name = input.name.trim();
-  if (!name) throw invalidParameter('name is required and must not be empty');
-  if ([...name].length > MAX_NAME_LENGTH) throw invalidParameter(`name must be at most ${MAX_NAME_LENGTH} characters`);
-  if (CONTROL_CHARS.test(name)) throw invalidParameter('name must not contain control characters');
-  if (input.appUserId != null) assertAppUserId(input.appUserId);
-  if (input.notifyUrl != null) {
-    const problem = checkNotifyUrl(input.notifyUrl, allowPrivateRelay);
-    if (problem) throw invalidParameter(problem);
-  }
-  return { styleId, name };
-}
-
-export async function createJobFromUpload(
-  services: Services,
-  input: CreateJobInput,
-  principal = ANONYMOUS,
-  log: Logger = services.log,
-): Promise<CreatedJob> {
-  const { config, store, tokens, client, metrics, jobs } = services;
+export async function createJobFromUpload(services: Services, input: CreateJobInput, principal: Principal, log: Logger = services.log): Promise<CreatedJob> {
+  const { config, client, metrics } = services;
   const started = performance.now();
   let source: PhotoSource | undefined;
-  let bytes = () => 0;
+  let photo: InspectedPhoto | undefined;
+  let counted = false;
+  const discard = () => source?.destroy?.();
   try {
-    const { styleId, name } = checkFields(input, config.relayAllowPrivate);
+    const fields = checkFields(input, config.relayAllowPrivate);
+    if (uploadsInFlight >= config.limits.maxConcurrentUploads) {
+      metrics.refusals.inc({ reason: 'too_many_uploads' });
+      throw tooManyUploads(config.limits.maxConcurrentUploads);
+    }
+    uploadsInFlight++;
+    counted = true;
     let upload: FileUpload;
     try {
       upload = await input.file;
@@ -71,85 +40,65 @@ export async function createJobFromUpload(
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
     source = upload.createReadStream() as unknown as PhotoSource;
-    const hint = (upload as HintedFileUpload).sizeHint;
-    // Known to be too large from Content-Length: refuse before calling upstream at all.
-    if (hint && hint.min > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
-    const photo = await inspectPhoto(source, { maxBytes: config.maxUploadBytes });
-    bytes = photo.bytesRead;
-
-    const { nonce, token } = tokens.issue();
-    try {
-      await store.registerCallback({ nonce, owner: principal, createdAt: Date.now() });
-    } catch (error) {
-      // Without the registration the completion could not be tracked: do not create the job.
-      throw new MetaStudioError({
-        code: GatewayErrorCode.STORE_UNAVAILABLE,
-        message: 'The gateway cannot record jobs right now; nothing was sent to MetaStudio',
-        httpStatus: 503,
-        origin: 'GATEWAY',
-        cause: error,
-      });
-    }
-    const { data, requestId } = await client.createPictureModelingJob({
-      // The name and type sent upstream come from the bytes, never from the client.
-      file: { name: `photo.${photo.format === 'png' ? 'png' : 'jpg'}`, type: MIME_TYPES[photo.format], stream: photo.body },
-      styleId,
-      name,
-      notifyUrl: tokens.urlFor(services.publicUrl(), token),
-      appUserId: input.appUserId ?? undefined,
-    });
-    if (typeof data.job_id !== 'string' || !data.job_id) {
-      throw new MetaStudioError({
-        code: GatewayErrorCode.BAD_UPSTREAM_RESPONSE,
-        message: 'MetaStudio accepted the job but returned no job_id',
-        httpStatus: 502,
-        origin: 'GATEWAY',
-        requestId,
-      });
-    }
-    const now = Date.now();
-    const created: JobRecord = {
-      jobId: data.job_id,
-      // Documented as always present; a missing one must not lose a job that exists.
-      modelAssetId: typeof data.model_asset_id === 'string' ? data.model_asset_id : null,
-      owner: principal,
-      styleId,
-      name,
-      state: 'WAITING',
-      startTime: null,
-      endTime: null,
-      modelCoverUrl: null,
-      errorCode: null,
-      errorMsg: null,
-      callbackNonce: nonce,
-      notifyUrl: input.notifyUrl ?? null,
-      appUserId: input.appUserId ?? null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    let record = created;
-    try {
-      record = await store.insertJob(created);
-      const { earlyHit } = await store.linkCallback(nonce, data.job_id);
-      if (earlyHit) {
-        jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
-      }
-    } catch (error) {
-      // The job exists upstream: report it created. A later subscription or query adopts it
-      // from upstream; only this gateway's callback token for it is lost.
-      log.error({ jobId: data.job_id, err: (error as Error).message }, 'created job could not be stored');
-    }
+    const facts = uploadFactsOf(upload);
+    const hint = facts?.sizeHint;
+    const created = await createJob(
+      services,
+      principal,
+      fields,
+      {
+        source: 'upload',
+        async prepare() {
+          // Known to be too large from Content-Length: refuse before reading the photo at all.
+          if (hint && hint.min > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
+          photo = await inspectPhoto(source!, { maxBytes: config.maxUploadBytes });
+        },
+        discard,
+        send: (notifyUrl) =>
+          client.createPictureModelingJob({
+            // The name and type sent upstream come from the bytes, never from the client.
+            file: { name: `photo.${photo!.format === 'png' ? 'png' : 'jpg'}`, type: MIME_TYPES[photo!.format], stream: fromClient(photo!.body, facts) },
+            styleId: fields.styleId,
+            name: fields.name,
+            notifyUrl,
+            appUserId: fields.appUserId ?? principalAsAppUserId(principal),
+          }),
+      },
+      log,
+    );
+    const bytes = photo?.bytesRead() ?? 0;
     metrics.uploads.inc({ result: 'created' });
-    metrics.uploadBytes.inc(bytes());
+    metrics.uploadBytes.inc(bytes);
     metrics.uploadSeconds.observe({ result: 'created' }, (performance.now() - started) / 1000);
-    log.info({ jobId: data.job_id, upstreamRequestId: requestId, bytes: bytes() }, 'picture-modeling job created');
-    return { jobId: data.job_id, modelAssetId: record.modelAssetId ?? '', requestId, record };
+    log.info({ jobId: created.jobId, upstreamRequestId: created.requestId, bytes }, 'picture-modeling job created');
+    return created;
   } catch (error) {
     // A photo we refused must not keep the client's request hanging on backpressure.
-    source?.destroy?.();
-    const result = isMetaStudioError(error) ? (error.origin === 'GATEWAY' && error.httpStatus === 400 ? 'refused' : 'upstream_error') : 'error';
+    discard();
+    const result = isMetaStudioError(error) ? (error.origin === 'GATEWAY' && error.httpStatus < 500 ? 'refused' : 'upstream_error') : 'error';
     metrics.uploads.inc({ result });
     metrics.uploadSeconds.observe({ result }, (performance.now() - started) / 1000);
     throw error;
+  } finally {
+    if (counted) uploadsInFlight--;
   }
+}
+
+/**
+ * The photo as the client sends it: a failure on the client's side (it broke off, went
+ * idle, or sent parts beyond the file) is ours to report, and the upstream request is
+ * aborted before its last byte, so MetaStudio never sees a complete create.
+ */
+async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
+  try {
+    yield* body;
+    await facts?.complete;
+  } catch (error) {
+    throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
+  }
+}
+
+/** X-App-UserId defaults to the principal, when it can travel in a header. */
+export function principalAsAppUserId(principal: Principal): string | undefined {
+  return /^[\x20-\x7e]{1,256}$/.test(principal.id) ? principal.id : undefined;
 }

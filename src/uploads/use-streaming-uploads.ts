@@ -1,25 +1,37 @@
 /**
  * A Yoga request parser for GraphQL multipart requests that streams: graphql-upload-minimal
  * reads the Node request itself, and each file reaches its resolver as a live stream.
- * (Yoga's own multipart parser buffers whole files, so it is switched off.)
+ * (Yoga's own multipart parser buffers whole files, so it is switched off.) Beside it a
+ * guard watches the raw parts: only `operations`, `map` and the mapped file are allowed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { processRequest, Upload, type FileUpload } from 'graphql-upload-minimal';
-import { scanFileStart, type FileSizeHint } from './file-size-hint.js';
+import { invalidParameter } from '../metastudio/errors.js';
+import { watchMultipart, type FileSizeHint, type MultipartGuard, type PartInfo } from './multipart-guard.js';
 
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'] as const;
+const MAX_FIELD_BYTES = 1024 * 1024;
 
 export interface StreamingUploadOptions {
   /** Largest file; busboy is allowed one byte more so that "over the limit" is seen, not silently cut. */
   maxFileBytes: number;
-  /** Size cap for the `operations` and `map` fields. @default 1 MiB */
-  maxFieldBytes?: number;
+  /** An upload that sends nothing for this long is aborted, its upstream request with it. */
+  idleTimeoutMs: number;
 }
 
-/** A FileUpload that may know its size from the request's Content-Length. */
-export interface HintedFileUpload extends FileUpload {
-  sizeHint?: FileSizeHint | undefined;
+export interface UploadFacts {
+  /** The file's size as Content-Length tells it, when it does. */
+  sizeHint: FileSizeHint | undefined;
+  /** Resolves once the whole request has arrived with no part beyond the allowed ones; rejects otherwise. */
+  complete: Promise<void>;
+}
+
+/** What the request told us about each file, kept beside graphql-upload-minimal's objects rather than on them. */
+const factsByFile = new WeakMap<FileUpload, UploadFacts>();
+
+export function uploadFactsOf(file: FileUpload): UploadFacts | undefined {
+  return factsByFile.get(file);
 }
 
 export function isMultipartRequest(request: Request): boolean {
@@ -27,7 +39,7 @@ export function isMultipartRequest(request: Request): boolean {
 }
 
 function httpError(message: string, status: number) {
-  return createGraphQLError(message, { extensions: { http: { status }, code: status === 403 ? 'CSRF_PREVENTION' : 'BAD_REQUEST' } });
+  return createGraphQLError(message, { extensions: { http: { status }, code: status === 403 ? 'CSRF_PREVENTION' : status === 413 ? 'REQUEST_ENTITY_TOO_LARGE' : 'BAD_REQUEST' } });
 }
 
 function collectUploads(value: unknown, found: Upload[] = [], depth = 0): Upload[] {
@@ -38,6 +50,41 @@ function collectUploads(value: unknown, found: Upload[] = [], depth = 0): Upload
   }
   for (const child of Object.values(value as Record<string, unknown>)) collectUploads(child, found, depth + 1);
   return found;
+}
+
+const extraParts = (parts: readonly PartInfo[], allowedFiles: number): PartInfo[] => {
+  const extra: PartInfo[] = [];
+  let files = 0;
+  parts.forEach((part, index) => {
+    const expected = index === 0 ? part.name === 'operations' : index === 1 ? part.name === 'map' : part.filename !== undefined && ++files <= allowedFiles;
+    if (!expected) extra.push(part);
+  });
+  return extra;
+};
+
+const describeExtra = (extra: PartInfo[]) =>
+  `A multipart request carries only the operations, the map and the mapped file; ${extra.length} other part(s) came (first: "${extra[0]!.name.slice(0, 64)}")`;
+
+/** Aborts the request when the client sends nothing for `ms` (unless we stopped reading it ourselves). */
+function watchIdle(req: IncomingMessage, ms: number, onIdle: () => void): () => void {
+  let last = Date.now();
+  const bump = () => {
+    last = Date.now();
+  };
+  const timer = setInterval(() => {
+    // Paused means we are waiting on upstream (backpressure), not on the client.
+    if (req.isPaused() || req.readableFlowing === false) return bump();
+    if (Date.now() - last >= ms) onIdle();
+  }, Math.max(25, Math.min(1000, ms / 4)));
+  timer.unref();
+  req.on('data', bump);
+  const stop = () => {
+    clearInterval(timer);
+    req.off('data', bump);
+  };
+  req.once('end', stop);
+  req.once('close', stop);
+  return stop;
 }
 
 export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
@@ -51,34 +98,60 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
       const { req, res } = serverContext as { req?: IncomingMessage; res?: ServerResponse };
       if (!req) throw httpError('Multipart uploads need the Node.js HTTP server', 400);
       setRequestParser(async () => {
+        const contentType = request.headers.get('content-type') ?? '';
+        // Media types are case-insensitive; graphql-upload-minimal compares "multipart/form-data;" as written.
+        req.headers['content-type'] = contentType.replace(/^\s*multipart\/form-data\s*;/i, 'multipart/form-data;');
         // Attached before busboy, so it sees each chunk first.
-        const scanner = scanFileStart(req, request.headers.get('content-type') ?? '');
+        const guard: MultipartGuard = watchMultipart(req, contentType);
+        const stopIdle = watchIdle(req, options.idleTimeoutMs, () => {
+          req.destroy(Object.assign(new Error(`The upload sent no bytes for ${options.idleTimeoutMs} ms`), { code: 'UPLOAD_IDLE' }));
+        });
         let operations: unknown;
         try {
           operations = await processRequest(req, res as ServerResponse, {
             maxFileSize: options.maxFileBytes + 1,
-            maxFieldSize: options.maxFieldBytes ?? 1024 * 1024,
-            maxFiles: 10,
+            maxFieldSize: MAX_FIELD_BYTES,
+            // One file per request: a second is an extra part.
+            maxFiles: 1,
           });
         } catch (error) {
-          scanner.dispose();
+          guard.dispose();
+          stopIdle();
           const status = (error as { status?: number }).status;
+          const extra = extraParts(guard.parts(), 1);
+          if (extra.length > 0) throw httpError(describeExtra(extra), 400);
           throw httpError((error as Error).message, status === 413 ? 413 : 400);
         }
         const uploads = collectUploads(operations);
         if (uploads.length > 1) {
-          scanner.dispose();
+          guard.dispose();
+          stopIdle();
           throw httpError(`One file per request: this request maps ${uploads.length} files`, 400);
         }
         try {
           // Resolves as soon as the file part starts (nothing is buffered); rejects if the map names a missing file.
           const files = await Promise.all(uploads.map((u) => u.promise));
-          const hint = scanner.hint();
-          for (const file of files) (file as HintedFileUpload).sizeHint = hint;
+          const extra = extraParts(guard.parts(), 1);
+          if (extra.length > 0) throw new Error(describeExtra(extra));
+          const complete = guard.ended().then(
+            (parts) => {
+              const late = extraParts(parts, files.length);
+              if (late.length > 0) throw invalidParameter(describeExtra(late));
+            },
+            (error: Error) => {
+              throw invalidParameter(`The upload broke off: ${error.message}`);
+            },
+          );
+          complete.catch(() => {});
+          for (const file of files) factsByFile.set(file, { sizeHint: guard.sizeHint(), complete });
         } catch (error) {
+          guard.dispose();
+          stopIdle();
           throw httpError((error as Error).message, 400);
-        } finally {
-          scanner.dispose();
+        }
+        if (uploads.length === 0) {
+          guard.dispose();
+          stopIdle();
         }
         return operations as never;
       });

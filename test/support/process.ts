@@ -51,6 +51,8 @@ export function gatewayEnv(
     HOST: '127.0.0.1',
     DATABASE_PATH: join(dir, 'gw.db'),
     METASTUDIO_ENDPOINT: emulator.url,
+    // The emulator stands in for a real upstream here; identity is not what these tests are about.
+    AUTH_DISABLED: 'true',
     METASTUDIO_PROJECT_ID: emulator.config.projectId,
     CLOUD_SDK_AK: emulator.config.ak,
     CLOUD_SDK_SK: emulator.config.sk,

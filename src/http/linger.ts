@@ -1,0 +1,44 @@
+/**
+ * nginx's lingering close, inside the server: a request answered before its body was read
+ * (a CSRF 403, a 401, a refused photo, a 413) keeps its connection while the rest of the
+ * body is read and discarded, so a client that is still sending (a browser mid-upload)
+ * reads the answer instead of a reset. The discarding is bounded in bytes and time; past
+ * either bound the connection is cut. Nothing discarded goes anywhere. A request read
+ * whole keeps its keep-alive connection as usual.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface LingerBounds {
+  /** Body bytes discarded at most after the answer. */
+  maxBytes: number;
+  /** How long the rest of the body may take to arrive after the answer. */
+  maxMs: number;
+}
+
+export function lingerAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse, bounds: LingerBounds): void {
+  res.once('finish', () => {
+    if (req.complete || req.destroyed) return;
+    const socket = req.socket;
+    let discarded = 0;
+    const cut = () => {
+      cleanup();
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > bounds.maxBytes) cut();
+    };
+    const timer = setTimeout(cut, bounds.maxMs);
+    timer.unref();
+    const cleanup = () => {
+      clearTimeout(timer);
+      req.off('data', onData);
+    };
+    // Whoever was reading (busboy) is done with this request: the rest is ours to drop.
+    req.unpipe();
+    req.on('data', onData);
+    req.once('end', cleanup);
+    req.once('close', cleanup);
+    req.resume();
+  });
+}

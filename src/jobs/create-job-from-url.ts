@@ -1,0 +1,52 @@
+/** createPictureModelingJobFromUrl: MetaStudio downloads the photo itself (CreatePictureModelingByUrlJob). */
+import type { Principal } from '../auth/authenticator.js';
+import { invalidParameter } from '../metastudio/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Services } from '../schema/context.js';
+import { principalAsAppUserId } from '../uploads/create-job-from-upload.js';
+import { checkFields, createJob, type CreatedJob, type CreateFields } from './create-job.js';
+
+export const MAX_PICTURE_URL_LENGTH = 2048;
+
+export interface CreateJobFromUrlInput extends CreateFields {
+  pictureUrl: string;
+}
+
+export function checkPictureUrl(raw: string): string {
+  const value = raw.trim();
+  if (!value) throw invalidParameter('pictureUrl is required and must not be empty');
+  if (value.length > MAX_PICTURE_URL_LENGTH) throw invalidParameter(`pictureUrl must be at most ${MAX_PICTURE_URL_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidParameter('pictureUrl must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidParameter('pictureUrl must be an absolute http(s) URL');
+  if (url.username || url.password) throw invalidParameter('pictureUrl must not carry credentials');
+  return url.href;
+}
+
+export async function createJobFromUrl(services: Services, input: CreateJobFromUrlInput, principal: Principal, log: Logger = services.log): Promise<CreatedJob> {
+  const fields = checkFields(input, services.config.relayAllowPrivate);
+  const pictureUrl = checkPictureUrl(input.pictureUrl);
+  const created = await createJob(
+    services,
+    principal,
+    fields,
+    {
+      source: pictureUrl,
+      send: (notifyUrl) =>
+        services.client.createPictureModelingByUrlJob({
+          pictureUrl,
+          styleId: fields.styleId,
+          name: fields.name,
+          notifyUrl,
+          appUserId: fields.appUserId ?? principalAsAppUserId(principal),
+        }),
+    },
+    log,
+  );
+  log.info({ jobId: created.jobId, upstreamRequestId: created.requestId }, 'picture-modeling job created from a URL');
+  return created;
+}

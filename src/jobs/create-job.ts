@@ -1,0 +1,245 @@
+/**
+ * The create flow both mutations share: check the fields, honour an idempotency key,
+ * apply the caller's limits, record the intent (the registration) before anything goes
+ * upstream, send, then link the job to the registration. A create whose answer is lost
+ * keeps its registration, so its callback or the reconciler can still adopt the job.
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { Principal } from '../auth/authenticator.js';
+import {
+  idempotencyKeyReused,
+  invalidParameter,
+  isMetaStudioError,
+  quotaExceeded,
+  rateLimited,
+  badUpstreamResponse,
+  storeUnavailable,
+  upstreamTimeout,
+} from '../metastudio/errors.js';
+import { assertAppUserId } from '../metastudio/requests.js';
+import type { CreatePictureModelingJobResponse } from '../metastudio/types.js';
+import type { UpstreamResult } from '../metastudio/client.js';
+import type { Logger } from '../observability/logger.js';
+import type { Services } from '../schema/context.js';
+import type { JobRecord } from './job-record.js';
+import { checkNotifyUrl } from './relay.js';
+import type { NewRegistration, Registration } from './store.js';
+
+/** Upstream counts a name in UTF-16 code units (64 emoji are 128 of them); so do we and the emulator. */
+export const MAX_NAME_LENGTH = 64;
+export const MAX_STYLE_ID_LENGTH = 128;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+/** Unicode control, format, line- and paragraph-separator characters (C0, C1, U+200B-U+200F, U+202A-U+202E, U+2028/9, ...). */
+const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+export interface CreateFields {
+  styleId: string;
+  name: string;
+  notifyUrl?: string | null | undefined;
+  appUserId?: string | null | undefined;
+  idempotencyKey?: string | null | undefined;
+}
+
+export interface CheckedFields {
+  styleId: string;
+  name: string;
+  notifyUrl: string | null;
+  appUserId: string | null;
+  idempotencyKey: string | null;
+}
+
+export interface CreatedJob {
+  jobId: string;
+  modelAssetId: string;
+  requestId: string | undefined;
+  record: JobRecord;
+}
+
+/** @throws MetaStudioError MSS.00000003 naming the first bad field. */
+export function checkFields(input: CreateFields, allowPrivateRelay: boolean): CheckedFields {
+  const styleId = input.styleId.trim();
+  if (!styleId) throw invalidParameter('styleId is required and must not be empty');
+  if (styleId.length > MAX_STYLE_ID_LENGTH || !/^[\x21-\x7e]+$/.test(styleId)) {
+    throw invalidParameter(`styleId must be 1 to ${MAX_STYLE_ID_LENGTH} printable ASCII characters without spaces`);
+  }
+  const name = input.name.trim();
+  if (!name) throw invalidParameter('name is required and must not be empty');
+  if (name.length > MAX_NAME_LENGTH) throw invalidParameter(`name must be at most ${MAX_NAME_LENGTH} characters (UTF-16 code units, as MetaStudio counts them)`);
+  if (FORBIDDEN_IN_NAME.test(name)) throw invalidParameter('name must not contain control, format or line/paragraph separator characters');
+  if (input.appUserId != null) assertAppUserId(input.appUserId);
+  if (input.notifyUrl != null) {
+    const problem = checkNotifyUrl(input.notifyUrl, allowPrivateRelay);
+    if (problem) throw invalidParameter(problem);
+  }
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(key))) {
+    throw invalidParameter(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`);
+  }
+  return { styleId, name, notifyUrl: input.notifyUrl ?? null, appUserId: input.appUserId ?? null, idempotencyKey: key };
+}
+
+export interface CreatePlan {
+  /** What identifies the input for idempotency (e.g. 'upload' or the picture URL). */
+  source: string;
+  /** Work done before any cost is charged (judging the photo's header); throws to refuse. */
+  prepare?: () => Promise<void>;
+  /** The create is not going to be sent (a repeat, a refusal): release what `prepare` holds. */
+  discard?: () => void;
+  /** Sends the create upstream with the gateway's notify_url. */
+  send: (notifyUrl: string) => Promise<UpstreamResult<CreatePictureModelingJobResponse>>;
+}
+
+/** Fails that prove no job was created upstream: its registration can go at once. */
+function createdNothing(error: unknown): boolean {
+  if (!isMetaStudioError(error)) return false;
+  if (error.origin === 'UPSTREAM') return error.httpStatus < 500;
+  // Refused by us before or while sending (a bad photo, an idle or aborted upload): upstream got no complete request.
+  return error.httpStatus === 400 || error.httpStatus === 408 || error.httpStatus === 413 || error.httpStatus === 429;
+}
+
+export async function createJob(services: Services, principal: Principal, fields: CheckedFields, plan: CreatePlan, log: Logger): Promise<CreatedJob> {
+  const { store, tokens, config, jobs, limiter } = services;
+  const owner = principal.id;
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([plan.source, fields.styleId, fields.name, fields.notifyUrl, fields.appUserId]))
+    .digest('hex');
+
+  if (fields.idempotencyKey) {
+    const held = await store.findIdempotent(owner, fields.idempotencyKey);
+    if (held) {
+      plan.discard?.();
+      const replayed = await replay(services, held, fingerprint);
+      if (replayed) return replayed;
+    }
+  }
+
+  await plan.prepare?.();
+  try {
+    await limiter.consume(owner);
+  } catch (error) {
+    plan.discard?.();
+    if (error instanceof RateLimiterRes) {
+      services.metrics.refusals.inc({ reason: 'rate_limited' });
+      throw rateLimited(error.msBeforeNext, config.limits.createsPerMinute);
+    }
+    throw storeUnavailable(error);
+  }
+
+  const { nonce, token } = tokens.issue();
+  const registration: NewRegistration = { nonce, owner, ...fields, createdAt: Date.now() };
+  let opened;
+  try {
+    opened = await store.openRegistration(
+      registration,
+      config.limits.maxPendingJobsPerPrincipal,
+      fields.idempotencyKey ? { key: fields.idempotencyKey, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS } : undefined,
+    );
+  } catch (error) {
+    // Without the registration the job could not be tracked: do not create it.
+    plan.discard?.();
+    throw storeUnavailable(error);
+  }
+  if (!opened.ok) {
+    plan.discard?.();
+    if (opened.reason === 'quota') {
+      services.metrics.refusals.inc({ reason: 'quota_exceeded' });
+      throw quotaExceeded(config.limits.maxPendingJobsPerPrincipal);
+    }
+    // Another attempt with the same key got there first.
+    const replayed = await replay(services, opened.existing, fingerprint);
+    if (replayed) return replayed;
+    throw upstreamTimeout('An attempt with this idempotencyKey has just failed; retry');
+  }
+
+  let result: UpstreamResult<CreatePictureModelingJobResponse>;
+  try {
+    result = await plan.send(tokens.urlFor(services.publicUrl(), token));
+  } catch (error) {
+    await settleFailure(services, registration, error, log);
+    throw error;
+  }
+  const { data, requestId } = result;
+  if (typeof data.job_id !== 'string' || !data.job_id) {
+    await settleFailure(services, registration, undefined, log);
+    throw badUpstreamResponse('MetaStudio accepted the job but returned no job_id', requestId);
+  }
+  const now = Date.now();
+  const created: JobRecord = {
+    jobId: data.job_id,
+    // Documented as always present; a missing one must not lose a job that exists.
+    modelAssetId: typeof data.model_asset_id === 'string' ? data.model_asset_id : null,
+    owner,
+    styleId: fields.styleId,
+    name: fields.name,
+    state: 'WAITING',
+    startTime: null,
+    endTime: null,
+    modelCoverUrl: null,
+    errorCode: null,
+    errorMsg: null,
+    callbackNonce: nonce,
+    notifyUrl: fields.notifyUrl,
+    appUserId: fields.appUserId,
+    createdAt: registration.createdAt,
+    updatedAt: now,
+  };
+  let record = created;
+  try {
+    const linked = await store.linkRegistration(nonce, created);
+    record = linked.record;
+    if (linked.earlyHit) {
+      jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
+    }
+  } catch (error) {
+    // The job exists upstream and its registration is stored: the reconciler links it later.
+    log.error({ jobId: data.job_id, err: (error as Error).message }, 'created job could not be linked; it will be reconciled');
+  }
+  return { jobId: data.job_id, modelAssetId: record.modelAssetId ?? '', requestId, record };
+}
+
+/** After a failed send: forget a create that made nothing, keep one that may have made a job. */
+async function settleFailure(services: Services, registration: NewRegistration, error: unknown, log: Logger): Promise<void> {
+  const { store, reconciler } = services;
+  try {
+    if (error !== undefined && createdNothing(error)) return await store.removeRegistration(registration);
+    await store.markUnanswered(registration.nonce);
+    const current = await store.findRegistration(registration.nonce);
+    // Its callback already came: the job exists, so look for it now rather than at the next pass.
+    if (current && !current.jobId && current.earlyHit) {
+      reconciler.reconcile(current).catch((e: unknown) => log.warn({ nonce: registration.nonce, err: (e as Error).message }, 'reconciliation failed; will retry'));
+    }
+  } catch (storeError) {
+    log.error({ nonce: registration.nonce, err: (storeError as Error).message }, 'could not settle a failed create');
+  }
+}
+
+/**
+ * The answer to a repeated idempotency key: the first attempt's job once it is known
+ * (waiting while the first attempt is still running), or undefined when the first attempt
+ * failed and released the key (the caller then creates afresh).
+ */
+async function replay(services: Services, held: { nonce: string; fingerprint: string }, fingerprint: string): Promise<CreatedJob | undefined> {
+  if (held.fingerprint !== fingerprint) throw idempotencyKeyReused();
+  const { store, reconciler, config } = services;
+  const deadline = Date.now() + config.upstream.timeoutMs + 5000;
+  for (;;) {
+    const registration: Registration | undefined = await store.findRegistration(held.nonce);
+    if (!registration) return undefined;
+    if (registration.jobId) {
+      const record = await store.getJob(registration.jobId);
+      if (record) return { jobId: record.jobId, modelAssetId: record.modelAssetId ?? '', requestId: undefined, record };
+    }
+    const stale = Date.now() - registration.createdAt > config.reconcileAfterMs;
+    if (registration.status === 'unanswered' || stale || Date.now() > deadline) {
+      const adopted = await reconciler.reconcile(registration);
+      if (adopted) return { jobId: adopted.jobId, modelAssetId: adopted.modelAssetId ?? '', requestId: undefined, record: adopted };
+      throw upstreamTimeout(
+        'The first attempt with this idempotencyKey got no answer from MetaStudio and its job is not found yet; retry later with the same key',
+      );
+    }
+    await sleep(50);
+  }
+}

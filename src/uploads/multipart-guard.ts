@@ -1,0 +1,157 @@
+/**
+ * Watches the raw bytes of a multipart upload beside busboy, in one linear pass: which
+ * parts arrive (busboy, through graphql-upload-minimal, silently drops fields beyond
+ * `operations` and `map`), and where the file's data starts, which with Content-Length
+ * tells the file's size before a byte of it goes upstream.
+ */
+import type { IncomingMessage } from 'node:http';
+
+export interface FileSizeHint {
+  /** Smallest size the file can have given the declared length (it is the last part). */
+  min: number;
+  max: number;
+}
+
+export interface PartInfo {
+  name: string;
+  filename: string | undefined;
+}
+
+export interface MultipartGuard {
+  /** Parts whose headers have arrived so far. */
+  parts(): readonly PartInfo[];
+  sizeHint(): FileSizeHint | undefined;
+  /** Resolves with every part once the body has ended; rejects if the body broke off. */
+  ended(): Promise<readonly PartInfo[]>;
+  dispose(): void;
+}
+
+/** A part's header block longer than this is not something a client sends. */
+const MAX_HEADER_BLOCK = 16 * 1024;
+
+export class MalformedMultipartError extends Error {
+  override readonly name = 'MalformedMultipartError';
+}
+
+export function watchMultipart(req: IncomingMessage, contentType: string): MultipartGuard {
+  const match = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const declared = Number(req.headers['content-length']);
+  const parts: PartInfo[] = [];
+  let fileStart: number | undefined;
+  let resolveEnd!: (parts: readonly PartInfo[]) => void;
+  let rejectEnd!: (error: Error) => void;
+  const end = new Promise<readonly PartInfo[]>((resolve, reject) => {
+    resolveEnd = resolve;
+    rejectEnd = reject;
+  });
+  end.catch(() => {});
+  if (!match) return { parts: () => parts, sizeHint: () => undefined, ended: () => end, dispose: () => {} };
+
+  const boundary = match[1] ?? match[2]!;
+  // The first delimiter may open the body without the leading CRLF: pretend one came before it.
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  let mode: 'body' | 'after' | 'headers' | 'epilogue' = 'body';
+  let carry: Buffer = Buffer.from('\r\n');
+  let offset = -2; // absolute offset of carry[0] in the body
+  let headerBytes: Buffer[] = [];
+  let headerSize = 0;
+
+  const onData = (chunk: Buffer) => {
+    let data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    let base = offset;
+    for (;;) {
+      if (mode === 'epilogue') {
+        carry = Buffer.alloc(0);
+        offset = base + data.length;
+        return;
+      }
+      if (mode === 'body') {
+        const at = data.indexOf(delimiter);
+        if (at < 0) {
+          // Keep just enough to find a delimiter that straddles two chunks.
+          const keep = Math.min(data.length, delimiter.length - 1);
+          carry = Buffer.from(data.subarray(data.length - keep));
+          offset = base + data.length - keep;
+          return;
+        }
+        const next = at + delimiter.length;
+        base += next;
+        data = data.subarray(next);
+        mode = 'after';
+      }
+      if (mode === 'after') {
+        if (data.length < 2) {
+          carry = Buffer.from(data);
+          offset = base;
+          return;
+        }
+        const two = data.toString('latin1', 0, 2);
+        if (two === '--') {
+          mode = 'epilogue';
+          continue;
+        }
+        mode = 'headers';
+        headerBytes = [];
+        headerSize = 0;
+        // Transport padding after the delimiter is allowed; the CRLF that ends the line is part of the header block search.
+      }
+      if (mode === 'headers') {
+        headerBytes.push(data);
+        headerSize += data.length;
+        const block = Buffer.concat(headerBytes);
+        const stop = block.indexOf('\r\n\r\n');
+        if (stop < 0) {
+          if (headerSize > MAX_HEADER_BLOCK) return fail(new MalformedMultipartError('a multipart part header is too long'));
+          carry = Buffer.alloc(0);
+          offset = base + data.length;
+          headerBytes = [block];
+          return;
+        }
+        const text = block.toString('latin1', 0, stop);
+        const name = /\bname="([^"]*)"/i.exec(text)?.[1] ?? /\bname=([^;\s]+)/i.exec(text)?.[1] ?? '';
+        const filename = /\bfilename\*?="?([^";]*)"?/i.exec(text)?.[1];
+        const consumed = stop + 4 - (headerSize - data.length);
+        parts.push({ name, filename });
+        if (filename !== undefined && fileStart === undefined) fileStart = base + consumed;
+        // `consumed` counts from the start of this chunk's slice: continue with the part's body.
+        base += consumed;
+        data = data.subarray(consumed);
+        headerBytes = [];
+        mode = 'body';
+        // The CRLF before the next delimiter belongs to it: look again from here.
+        carry = Buffer.alloc(0);
+      }
+    }
+  };
+  const onEnd = () => {
+    dispose();
+    resolveEnd(parts);
+  };
+  const onClose = () => {
+    if (!req.readableEnded) fail(new MalformedMultipartError('the request body broke off'));
+  };
+  const fail = (error: Error) => {
+    dispose();
+    rejectEnd(error);
+  };
+  const dispose = () => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('close', onClose);
+  };
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('close', onClose);
+
+  return {
+    parts: () => parts,
+    sizeHint() {
+      if (fileStart === undefined || !Number.isSafeInteger(declared) || declared <= 0) return undefined;
+      // The file ends where "\r\n--boundary--" begins; "\r\n" may follow that.
+      const max = declared - fileStart - `\r\n--${boundary}--`.length;
+      return { min: max - 2, max };
+    },
+    ended: () => end,
+    dispose,
+  };
+}

@@ -1,0 +1,22 @@
+import { connect } from 'node:net';
+import { startHarness } from './support/harness.js';
+const h = await startHarness();
+const port = Number(new URL(h.url).port);
+const body = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+const s = connect(port, '127.0.0.1');
+let got = '';
+s.on('data', (d) => { got += d.toString(); });
+s.on('error', (e) => console.log('sock error', e.message));
+s.on('close', () => console.log('CLOSED at', Date.now() % 100000, 'got:', JSON.stringify(got.slice(0, 100)), '...', got.split('HTTP/1.1').length - 1, 'responses'));
+s.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+await new Promise((r) => setTimeout(r, 200));
+console.log('after head:', JSON.stringify(got.slice(0, 60)));
+for (let i = 0; i < body.length; i += 65536) { { const c = body.slice(i, i + 65536); s.write(c.length.toString(16) + '\r\n' + c + '\r\n'); } await new Promise((r) => setTimeout(r, 2)); }
+console.log('sending end', Date.now() % 100000); s.write('0\r\n\r\n');
+await new Promise((r) => setTimeout(r, 300));
+s.write(`GET /health HTTP/1.1\r\nHost: x\r\n\r\n`);
+await new Promise((r) => setTimeout(r, 500));
+console.log('responses so far', got.split('HTTP/1.1 ').slice(1).map((x) => x.slice(0, 3)));
+s.destroy();
+await h.close();
+process.exit(0);
