@@ -62,6 +62,8 @@ export interface AuthConfig {
   /** False: every caller is `anonymous`. */
   enabled: boolean;
   jwksUrl: string | undefined;
+  /** Least time between two JWKS fetches (a token with an unknown kid triggers one). */
+  jwksCooldownMs: number;
   jwtSecret: string | undefined;
   issuer: string | undefined;
   audience: string | undefined;
@@ -204,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       SHUTDOWN_GRACE_MS: int(0, 600_000)({ default: 10000 }),
       AUTH_JWT_JWKS_URL: httpUrl({ default: undefined }),
       AUTH_JWT_SECRET: jwtSecret({ default: undefined }),
+      AUTH_JWKS_COOLDOWN_MS: int(0, 3_600_000)({ default: 30_000 }),
       AUTH_JWT_ISSUER: nonEmpty({ default: undefined }),
       AUTH_JWT_AUDIENCE: nonEmpty({ default: undefined }),
       AUTH_PRINCIPAL_CLAIM: nonEmpty({ default: 'sub' }),
@@ -285,6 +288,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: {
       enabled: authConfigured && !e.AUTH_DISABLED,
       jwksUrl: e.AUTH_JWT_JWKS_URL,
+      jwksCooldownMs: e.AUTH_JWKS_COOLDOWN_MS,
       jwtSecret: e.AUTH_JWT_SECRET,
       issuer: e.AUTH_JWT_ISSUER,
       audience: e.AUTH_JWT_AUDIENCE,

@@ -21,7 +21,14 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const env = (extra: Record<string, string> = {}) => ({ REDIS_URL: redis.url, CALLBACK_SECRET: 'shared-callback-secret-0123456789', ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  REDIS_URL: redis.url,
+  CALLBACK_SECRET: 'shared-callback-secret-0123456789',
+  // Many anonymous creates share one Redis here: only the limit tests below set limits.
+  RATE_LIMIT_CREATES_PER_MINUTE: '100000',
+  MAX_PENDING_JOBS_PER_PRINCIPAL: '100000',
+  ...extra,
+});
 
 async function create(h: Harness) {
   const { body } = await uploadPhoto(h.url, { file: makePng(64, 64) });
@@ -185,6 +192,68 @@ describe('Redis failures', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('limits and idempotency hold across instances', () => {
+  const secret = 'redis-limits-secret-'.padEnd(40, 'y');
+  let a: Harness;
+  let b: Harness;
+  const tokenFor = async (sub: string) => {
+    const { SignJWT } = await import('jose');
+    return { authorization: `Bearer ${await new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(secret))}` };
+  };
+  const createOn = async (h: Harness, headers: Record<string, string>, input: Record<string, unknown> = {}) =>
+    (await uploadPhoto(h.url, { file: makePng(16, 16), headers, input })).body.data.createPictureModelingJob;
+  beforeAll(async () => {
+    const limits = { AUTH_JWT_SECRET: secret, RATE_LIMIT_CREATES_PER_MINUTE: '3', MAX_PENDING_JOBS_PER_PRINCIPAL: '2' };
+    a = await startHarness({ env: env(limits), sharedEmulator: emulator });
+    b = await startHarness({ env: env(limits), sharedEmulator: emulator });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('creates per minute count on every instance together', async () => {
+    const gina = await tokenFor('gina');
+    const first = await createOn(a, gina);
+    expect(first.__typename).toBe('PictureModelingJobCreated');
+    // Ended jobs leave the pending quota, so only the rate limit is at work here.
+    emulator.world.complete(first.jobId);
+    await waitFor(async () => (await a.gateway.services.store.getJob(first.jobId))?.state === 'SUCCEED');
+    const second = await createOn(b, gina);
+    emulator.world.complete(second.jobId);
+    await waitFor(async () => (await b.gateway.services.store.getJob(second.jobId))?.state === 'SUCCEED');
+    expect((await createOn(a, gina)).__typename).toBe('PictureModelingJobCreated');
+    const creates = emulator.countReceived('CreatePictureModelingJob');
+    expect(await createOn(b, gina)).toMatchObject({ __typename: 'MssError', errorCode: 'GATEWAY.RATE_LIMITED', httpStatus: 429 });
+    expect(emulator.countReceived('CreatePictureModelingJob')).toBe(creates);
+  });
+
+  it('unfinished jobs per principal count on every instance together', async () => {
+    const hank = await tokenFor('hank');
+    expect((await createOn(a, hank)).__typename).toBe('PictureModelingJobCreated');
+    expect((await createOn(b, hank)).__typename).toBe('PictureModelingJobCreated');
+    const creates = emulator.countReceived('CreatePictureModelingJob');
+    expect(await createOn(a, hank)).toMatchObject({ __typename: 'MssError', errorCode: 'GATEWAY.QUOTA_EXCEEDED', httpStatus: 429 });
+    expect(emulator.countReceived('CreatePictureModelingJob')).toBe(creates);
+  });
+
+  it('the same idempotencyKey on two instances at once creates one job', async () => {
+    const ivy = await tokenFor('ivy');
+    const creates = emulator.countReceived('CreatePictureModelingJob');
+    emulator.setLatency(300);
+    try {
+      const input = { name: `idem-${Math.random().toString(36).slice(2)}`, idempotencyKey: 'order-42' };
+      const [x, y] = await Promise.all([createOn(a, ivy, input), createOn(b, ivy, input)]);
+      expect(x.__typename).toBe('PictureModelingJobCreated');
+      expect(y.__typename).toBe('PictureModelingJobCreated');
+      expect(y.jobId).toBe(x.jobId);
+      expect(emulator.countReceived('CreatePictureModelingJob')).toBe(creates + 1);
+    } finally {
+      emulator.setLatency(0);
     }
   });
 });

@@ -46,7 +46,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
   let algorithms: string[] = [];
   if (config.jwksUrl) {
     // jose caches the key set and refetches it (rate-limited) when a token names an unknown kid: rotation just works.
-    key = createRemoteJWKSet(new URL(config.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5000 });
+    key = createRemoteJWKSet(new URL(config.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: config.jwksCooldownMs, timeoutDuration: 5000 });
     algorithms = ASYMMETRIC;
   } else if (config.jwtSecret) {
     key = new TextEncoder().encode(config.jwtSecret);

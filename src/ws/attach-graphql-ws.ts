@@ -158,7 +158,8 @@ export function attachGraphQLWs(
         }
       },
       onSubscribe: async (ctx, id, payload) => {
-        if (Object.keys(ctx.subscriptions).length >= config.limits.maxSubscriptionsPerConnection) {
+        // graphql-ws reserves the new operation's id before onSubscribe: it is counted here too.
+        if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
           metrics.refusals.inc({ reason: 'too_many_subscriptions' });
           return [new GraphQLError(`At most ${config.limits.maxSubscriptionsPerConnection} operations may run at once on one connection`, { extensions: { code: 'TOO_MANY_OPERATIONS' } })];
         }

@@ -15,8 +15,15 @@ export interface Collected {
   dispose: () => void;
 }
 
-export function wsClient(url: string, options: { lazy?: boolean } = {}): Client {
-  return createClient({ url, webSocketImpl: WebSocket, lazy: options.lazy ?? true, retryAttempts: 0 });
+export function wsClient(url: string, options: { lazy?: boolean; connectionParams?: Record<string, unknown>; onClosed?: (code: number) => void } = {}): Client {
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    lazy: options.lazy ?? true,
+    retryAttempts: 0,
+    ...(options.connectionParams ? { connectionParams: options.connectionParams } : {}),
+    on: { closed: (event) => options.onClosed?.((event as { code: number }).code) },
+  });
 }
 
 export function subscribe(client: Client, variables: Record<string, unknown> = {}, query = COMPLETED_SUBSCRIPTION): Collected {
@@ -46,10 +53,10 @@ export function subscribe(client: Client, variables: Record<string, unknown> = {
 }
 
 /** Subscribes over server-sent events (Yoga's distinct-connections mode) and collects `next` events. */
-export async function sseSubscribe(baseUrl: string, variables: Record<string, unknown>, signal: AbortSignal) {
+export async function sseSubscribe(baseUrl: string, variables: Record<string, unknown>, signal: AbortSignal, headers: Record<string, string> = {}) {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
     body: JSON.stringify({ query: COMPLETED_SUBSCRIPTION, variables }),
     signal,
   });
