@@ -45,6 +45,8 @@ export interface Fault {
   headers?: Record<string, string>;
   /** Destroy the socket instead of answering. */
   drop?: boolean;
+  /** Do the work (e.g. create the job), then destroy the socket instead of answering. */
+  dropAnswer?: boolean;
   delayMs?: number;
   times?: number;
 }
@@ -143,9 +145,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     res.setHeader('X-Request-Id', requestId);
     const url = new URL(req.url ?? '/', 'http://emulator');
     let delayMs = 0;
+    let dropAnswer = false;
     const send = async (status: number, body: unknown, operation: string, extra?: Partial<RecordedCall>) => {
       // Latency models time spent answering, after the request has been read, as a real server's would.
       if (delayMs > 0) await sleep(delayMs);
+      if (dropAnswer) {
+        record(calls, { operation, method: req.method ?? '', path: url.pathname, status: 0, appUserId: headerOf(req, 'x-app-userid'), ...extra });
+        req.socket.destroy();
+        return;
+      }
       record(calls, { operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), ...extra });
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
@@ -165,6 +173,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
 
     const fault = takeFault(route.operation);
     delayMs = latencyMs + (fault?.delayMs ?? 0);
+    dropAnswer = fault?.dropAnswer === true;
     if (fault?.drop) {
       req.socket.destroy();
       return;
