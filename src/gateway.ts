@@ -13,6 +13,7 @@ import { ANONYMOUS_PRINCIPAL, createAuthenticator, type Authenticator, type Prin
 import { useAuthentication } from './auth/use-authentication.js';
 import type { GatewayConfig } from './config.js';
 import { corsFor } from './http/cors.js';
+import { useUnreadBodyDrain } from './http/linger.js';
 import { useBodyLimit } from './http/use-body-limit.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
@@ -152,6 +153,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     },
     plugins: [
       useRequestId(),
+      useUnreadBodyDrain(),
       useReadinessCheck({ endpoint: '/ready', check: ready }),
       useMetricsEndpoint('/metrics', metrics.registry),
       useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),

@@ -20,7 +20,7 @@ export interface RunningServer {
 
 /** How long the rest of a refused request's body may take to arrive (lingering close). */
 const LINGER_MS = 10_000;
-/** Slack beyond the largest photo for the other multipart parts, when discarding a refused body. */
+/** Slack for the other multipart parts, when discarding a refused body. */
 const LINGER_SLACK_BYTES = 1024 * 1024;
 
 export async function startServer(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
@@ -28,7 +28,9 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
   const sockets = new Set<Socket>();
   const inFlight = new Set<ServerResponse>();
   const connections = createConnectionLimit(config.limits.maxConnections, metrics);
-  const linger = { maxBytes: config.maxUploadBytes + LINGER_SLACK_BYTES, maxMs: LINGER_MS };
+  // A photo somewhat over the limit is still drained so its sender reads why it was refused;
+  // one that goes on far beyond (twice the limit) is cut off.
+  const linger = { maxBytes: 2 * config.maxUploadBytes + LINGER_SLACK_BYTES, maxMs: LINGER_MS };
 
   const server = createServer(
     {

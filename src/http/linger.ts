@@ -5,14 +5,29 @@
  * reads the answer instead of a reset. The discarding is bounded in bytes and time; past
  * either bound the connection is cut. Nothing discarded goes anywhere. A request read
  * whole keeps its keep-alive connection as usual.
+ *
+ * Two halves: `useUnreadBodyDrain` starts reading a body nobody has read yet as the answer
+ * leaves (Node's own "dump" of an unread request can leave its socket stalled), and
+ * `lingerAfterEarlyAnswer` bounds what is read after the answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Plugin } from 'graphql-yoga';
 
 export interface LingerBounds {
   /** Body bytes discarded at most after the answer. */
   maxBytes: number;
   /** How long the rest of the body may take to arrive after the answer. */
   maxMs: number;
+}
+
+export function useUnreadBodyDrain(): Plugin {
+  return {
+    onResponse({ serverContext }) {
+      const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+      // Never read by anyone (flowing is null): start now, before Node answers and gives up on it.
+      if (req && !req.complete && req.readableFlowing === null) req.resume();
+    },
+  };
 }
 
 export function lingerAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse, bounds: LingerBounds): void {
