@@ -15,6 +15,7 @@ import type { GatewayConfig } from './config.js';
 import { corsFor } from './http/cors.js';
 import { useUnreadBodyDrain } from './http/linger.js';
 import { useBodyLimit } from './http/use-body-limit.js';
+import { useDemoPage } from './http/use-demo-page.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
 import { createCallbackTokens } from './jobs/callback-token.js';
@@ -156,6 +157,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useUnreadBodyDrain(),
       useReadinessCheck({ endpoint: '/ready', check: ready }),
       useMetricsEndpoint('/metrics', metrics.registry),
+      ...(config.graphiql ? [useDemoPage()] : []),
       useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
       useAuthentication(authenticator, GRAPHQL_ENDPOINT, metrics),
       useStreamingUploads({ maxFileBytes: config.maxUploadBytes, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
