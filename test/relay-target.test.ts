@@ -13,7 +13,25 @@ describe('relay targets', () => {
     expect(checkNotifyUrl('https://hooks.example.com/done', false)).toBeUndefined();
     expect(checkNotifyUrl('ftp://hooks.example.com/', false)).toMatch(/http/);
     expect(checkNotifyUrl('https://user:pw@hooks.example.com/', false)).toMatch(/credentials/);
-    for (const url of ['http://localhost:8080/x', 'http://127.0.0.1/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'http://api.localhost/']) {
+    for (const url of [
+      'http://localhost:8080/x',
+      'http://localhost./x',
+      'http://127.0.0.1/x',
+      'http://[::1]/x',
+      'http://[::127.0.0.1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+      'http://[64:ff9b::7f00:1]/x',
+      'http://[2002:7f00:1::]/x',
+      'http://[2001:db8::1]/x',
+      'http://169.254.169.254/latest',
+      'http://100.64.0.1/x',
+      'http://198.18.0.1/x',
+      'http://224.0.0.1/x',
+      'http://255.255.255.255/x',
+      'http://0x7f000001/x',
+      'http://2130706433/x',
+      'http://api.localhost/',
+    ]) {
       expect(checkNotifyUrl(url, false)).toMatch(/private/);
       expect(checkNotifyUrl(url, true)).toBeUndefined();
     }

@@ -10,7 +10,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { Agent, request } from 'undici';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -18,41 +19,24 @@ import type { JobRecord } from './job-record.js';
 
 export const SIGNATURE_HEADER = 'X-Signature';
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv6');
-}
-
+/**
+ * Only ordinary public unicast addresses are relay targets: every special-purpose range
+ * that ipaddr.js knows (loopback, private, link-local, carrier-grade NAT, IPv4-mapped and
+ * -compatible IPv6, NAT64, 6to4, Teredo, documentation, multicast, reserved...) is refused.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return blocked.check(mapped[1]!, 'ipv4');
-    return blocked.check(address, 'ipv6');
-  }
-  return false;
+  if (!ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.parse(address);
+  // IPv4-compatible IPv6 (::a.b.c.d, deprecated) is "unicast" to ipaddr.js but reaches IPv4 space.
+  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return true;
+  return parsed.range() !== 'unicast';
+}
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
+/** Names that always mean this machine, with or without the root's trailing dot. */
+function isLocalName(host: string): boolean {
+  const name = host.replace(/\.+$/, '').toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || name === 'localhost.localdomain';
 }
 
 /** Syntax and literal-address check at mutation time; DNS names are checked again at connect time. */
@@ -67,7 +51,7 @@ export function checkNotifyUrl(raw: string, allowPrivate: boolean): string | und
   if (url.username || url.password) return 'notifyUrl must not contain credentials';
   if (raw.length > 2048) return 'notifyUrl must be at most 2048 characters';
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!allowPrivate && (isPrivateAddress(host) || host === 'localhost' || host.endsWith('.localhost'))) {
+  if (!allowPrivate && (isPrivateAddress(host) || isLocalName(host))) {
     return 'notifyUrl points at a loopback, private or link-local address, which this gateway does not relay to';
   }
   return undefined;
