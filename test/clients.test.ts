@@ -72,7 +72,7 @@ describe('urql', () => {
         fetchExchange,
         subscriptionExchange({
           forwardSubscription: (request) => ({
-            subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+            subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink as Parameters<typeof ws.subscribe>[1]) }),
           }),
         }),
       ],

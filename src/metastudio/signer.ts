@@ -19,7 +19,7 @@ export interface CanonicalInput {
   method: string;
   /** Path as sent on the wire (without the trailing slash the canonical form adds). */
   path: string;
-  query?: Query;
+  query?: Query | undefined;
   /** Header names in any case; every header given here is signed. */
   headers: Readonly<Record<string, string>>;
   /** Hex SHA-256 of the body, or UNSIGNED-PAYLOAD. */

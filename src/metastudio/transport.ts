@@ -22,7 +22,7 @@ export interface TransportOptions {
   endpoint: URL;
   timeoutMs: number;
   /** Extra attempts for idempotent GETs on transient failures. @default 2 */
-  retries?: number;
+  retries?: number | undefined;
   /** Pool size. @default 128 */
   connections?: number;
   onCall?: CallObserver | undefined;

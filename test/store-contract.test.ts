@@ -1,0 +1,146 @@
+/**
+ * One contract, every backend: the same cases against SQLite and Redis (both real). Each
+ * method must be atomic on its own; the cases below check what callers rely on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { recordFromUpstream, type JobRecord } from '../src/jobs/job-record.js';
+import { createRedisBackend } from '../src/jobs/redis-store.js';
+import { createSqliteStore } from '../src/jobs/sqlite-store.js';
+import type { GatewayStore, NewRegistration } from '../src/jobs/store.js';
+import { createLogger } from '../src/observability/logger.js';
+import { tempDir } from './support/harness.js';
+import { startRedis, type RedisServer } from './support/redis.js';
+
+let redis: RedisServer;
+const stores: GatewayStore[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const store of stores) await store.close();
+  await redis?.stop();
+});
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${counter++}`;
+const job = (owner: string, extra: Partial<JobRecord> = {}): JobRecord =>
+  recordFromUpstream({ job_id: unique('job'), state: 'WAITING', name: unique('name') }, { owner, createdAt: Date.now() + counter, ...extra });
+const registration = (owner: string, extra: Partial<NewRegistration> = {}): NewRegistration => ({
+  nonce: unique('nonce'),
+  owner,
+  name: unique('name'),
+  styleId: 'system_male_001',
+  notifyUrl: null,
+  appUserId: null,
+  idempotencyKey: null,
+  createdAt: Date.now(),
+  ...extra,
+});
+
+describe.each([
+  ['sqlite', async () => createSqliteStore(join(tempDir(), 'contract.db'))],
+  ['redis', async () => createRedisBackend(redis.url, 3600, createLogger('silent')).store],
+] as const)('%s store', (_name, open) => {
+  let store: GatewayStore;
+  beforeAll(async () => {
+    store = await open();
+    stores.push(store);
+  });
+
+  it('insertJob keeps a record that is already there; getJobs finds several at once', async () => {
+    const first = job('alice');
+    expect(await store.insertJob(first)).toEqual(first);
+    expect(await store.insertJob({ ...first, name: 'other' })).toEqual(first);
+    const second = job('alice');
+    await store.insertJob(second);
+    const found = await store.getJobs([first.jobId, second.jobId, 'missing', first.jobId]);
+    expect([...found.keys()].sort()).toEqual([first.jobId, second.jobId].sort());
+  });
+
+  it('applyUpstream only moves forward; a terminal job leaves the pending list', async () => {
+    const record = job('alice');
+    await store.insertJob(record);
+    expect(await store.listPendingJobIds(10_000)).toContain(record.jobId);
+    expect((await store.applyUpstream(record.jobId, { job_id: record.jobId, state: 'PROCESSING' }))?.changed).toBe(true);
+    expect((await store.applyUpstream(record.jobId, { job_id: record.jobId, state: 'WAITING' }))?.changed).toBe(false);
+    const done = await store.applyUpstream(record.jobId, { job_id: record.jobId, state: 'SUCCEED', model_cover_url: 'c' });
+    expect(done).toMatchObject({ becameTerminal: true, record: { state: 'SUCCEED', modelCoverUrl: 'c' } });
+    expect(await store.listPendingJobIds(10_000)).not.toContain(record.jobId);
+    expect(await store.applyUpstream('missing', { job_id: 'missing', state: 'SUCCEED' })).toBeUndefined();
+  });
+
+  it('listJobs: one owner\'s jobs, newest first, filtered by state and paged', async () => {
+    const owner = unique('owner');
+    const jobs = [job(owner), job(owner), job(owner, { state: 'FAILED' })];
+    for (const j of jobs) await store.insertJob(j);
+    await store.insertJob(job(unique('someone-else')));
+    const all = await store.listJobs(owner, { offset: 0, limit: 10 });
+    expect(all.total).toBe(3);
+    expect(all.jobs.map((j) => j.jobId)).toEqual(jobs.map((j) => j.jobId).reverse());
+    expect((await store.listJobs(owner, { offset: 1, limit: 1 })).jobs.map((j) => j.jobId)).toEqual([jobs[1]!.jobId]);
+    const failed = await store.listJobs(owner, { offset: 0, limit: 10, states: ['FAILED'] });
+    expect(failed).toMatchObject({ total: 1, jobs: [{ jobId: jobs[2]!.jobId }] });
+  });
+
+  it('openRegistration enforces the owner\'s limit on unfinished jobs and creates together', async () => {
+    const owner = unique('owner');
+    expect(await store.openRegistration(registration(owner), 2)).toEqual({ ok: true });
+    const linked = registration(owner);
+    expect(await store.openRegistration(linked, 2)).toEqual({ ok: true });
+    expect(await store.openRegistration(registration(owner), 2)).toEqual({ ok: false, reason: 'quota' });
+    // Linking turns the registration into an unfinished job: still two.
+    const record = job(owner, { callbackNonce: linked.nonce });
+    await store.linkRegistration(linked.nonce, record);
+    expect(await store.openRegistration(registration(owner), 2)).toEqual({ ok: false, reason: 'quota' });
+    // A job that ends frees its place.
+    await store.applyUpstream(record.jobId, { job_id: record.jobId, state: 'SUCCEED' });
+    expect(await store.openRegistration(registration(owner), 2)).toEqual({ ok: true });
+  });
+
+  it('an idempotency key is held by the first registration until it is removed', async () => {
+    const owner = unique('owner');
+    const first = registration(owner, { idempotencyKey: 'key-1' });
+    expect(await store.openRegistration(first, 10, { key: 'key-1', fingerprint: 'f1', ttlMs: 60_000 })).toEqual({ ok: true });
+    expect(await store.openRegistration(registration(owner, { idempotencyKey: 'key-1' }), 10, { key: 'key-1', fingerprint: 'f2', ttlMs: 60_000 })).toEqual({
+      ok: false,
+      reason: 'duplicate',
+      existing: { nonce: first.nonce, fingerprint: 'f1' },
+    });
+    expect(await store.findIdempotent(owner, 'key-1')).toEqual({ nonce: first.nonce, fingerprint: 'f1' });
+    // Keys are per owner.
+    expect(await store.findIdempotent(unique('other'), 'key-1')).toBeUndefined();
+    await store.removeRegistration(first);
+    expect(await store.findIdempotent(owner, 'key-1')).toBeUndefined();
+    expect(await store.findRegistration(first.nonce)).toBeUndefined();
+  });
+
+  it('a registration moves from creating to unanswered or linked; an early callback is remembered', async () => {
+    const owner = unique('owner');
+    const r = registration(owner);
+    await store.openRegistration(r, 10);
+    expect(await store.findRegistration(r.nonce)).toMatchObject({ status: 'creating', jobId: null, earlyHit: false, name: r.name });
+    await store.markEarlyCallback(r.nonce);
+    await store.markUnanswered(r.nonce);
+    expect(await store.findRegistration(r.nonce)).toMatchObject({ status: 'unanswered', earlyHit: true });
+    expect((await store.listUnlinked(Date.now() + 1, 10_000)).map((u) => u.nonce)).toContain(r.nonce);
+    const record = job(owner, { callbackNonce: r.nonce });
+    const linked = await store.linkRegistration(r.nonce, record);
+    expect(linked).toEqual({ record, earlyHit: true });
+    expect(await store.findRegistration(r.nonce)).toMatchObject({ status: 'linked', jobId: record.jobId });
+    expect((await store.listUnlinked(Date.now() + 1, 10_000)).map((u) => u.nonce)).not.toContain(r.nonce);
+    // A second link (the create answer after an adoption) keeps the stored record.
+    expect((await store.linkRegistration(r.nonce, { ...record, name: 'later' })).record.name).toBe(record.name);
+  });
+
+  it('a secret is generated once; a lease has one holder at a time', async () => {
+    const name = unique('secret');
+    const a = await store.getOrCreateSecret(name, () => 'first');
+    expect(await store.getOrCreateSecret(name, () => 'second')).toBe(a);
+    const key = unique('lease');
+    expect(await store.acquireLease(key, 'one', 60_000)).toBe(true);
+    expect(await store.acquireLease(key, 'two', 60_000)).toBe(false);
+    expect(await store.acquireLease(key, 'one', 60_000)).toBe(true);
+    expect(await store.ready()).toBe(true);
+  });
+});
