@@ -7,7 +7,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { ANONYMOUS_PRINCIPAL, createAuthenticator, type Authenticator, type Principal } from './auth/authenticator.js';
 import { useAuthentication } from './auth/use-authentication.js';
@@ -139,8 +138,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     landingPage: false,
     cors: corsFor(config.corsOrigins),
     graphiql: config.graphiql ? { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS' } : false,
-    // Every asset inline: GraphiQL works with no internet access.
-    renderGraphiQL,
+    // Every asset inline, so GraphiQL works with no internet access; the 9 MB page module loads on first use.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: '/health',
     context: ({ principal, requestId }): GraphQLContext => {
       const id = requestId ?? randomUUID();

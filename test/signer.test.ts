@@ -17,7 +17,7 @@ const official = { ak: 'AccessKey', sk: 'SecretKey' };
 const officialHeaders = { host: 'service.endpoint.myhuaweicloud.com', 'X-Sdk-Date': '20200608T023900Z' };
 const postBody = '{"name":"test","id":1}';
 
-// shared/docs/metastudio-api.md section 7.1 (PY tests/test_signer.py)
+// The official cross-SDK vectors (the Python SDK's tests/test_signer.py); see docs/upstream.md, "Signing".
 const officialVectors = [
   {
     name: 'GET, empty body',
@@ -57,7 +57,7 @@ describe('official cross-SDK vectors (7.1)', () => {
   }
 });
 
-// shared/docs/metastudio-api.md section 7.2, driven through the same request builder the client uses.
+// Vectors produced by running the Node.js SDK core, driven through the same request builder the client uses.
 const ms = {
   credentials: { ak: 'HPUAEXAMPLEAK0000001', sk: 'exampleSecretKey0123456789abcdefEXAMPLE' },
   projectId: '0123456789abcdef0123456789abcdef',

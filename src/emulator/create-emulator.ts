@@ -1,6 +1,6 @@
 /**
  * An HTTP server that speaks MetaStudio's picture-modeling, asset and style API
- * (shared/docs/metastudio-api.md), checks signatures like API Gateway, and lets tests
+ * (docs/upstream.md), checks signatures like API Gateway, and lets tests
  * force failures. `npm start` runs one in-process when no upstream is configured.
  */
 import { createHash, randomUUID } from 'node:crypto';

@@ -1,8 +1,8 @@
-/** Region -> endpoint, from the SDKs' MetaStudioRegion files (metastudio-api.md section 6). */
+/** Region -> endpoint, from the SDKs' MetaStudioRegion files (docs/upstream.md, "Regions"). */
 export const METASTUDIO_REGIONS: Readonly<Record<string, string>> = {
   'cn-north-4': 'https://metastudio.cn-north-4.myhuaweicloud.com',
   'cn-east-3': 'https://metastudio.cn-east-3.myhuaweicloud.com',
-  // Not in any SDK file; the host follows the same pattern ([inferred] in the API notes).
+  // Not in any SDK file; the host follows the same pattern (inferred, see docs/upstream.md).
   'ap-southeast-1': 'https://metastudio.ap-southeast-1.myhuaweicloud.com',
 };
 

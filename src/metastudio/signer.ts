@@ -1,6 +1,6 @@
 /**
  * SDK-HMAC-SHA256 request signing, byte-compatible with Huawei Cloud's official SDKs
- * (huaweicloud-sdk-core AKSKSigner). See shared/docs/metastudio-api.md section 5.
+ * (huaweicloud-sdk-core AKSKSigner). See docs/upstream.md, "Signing".
  *
  * Pure functions only: the client and the emulator's verifier both build on them,
  * so the two sides cannot drift apart.

@@ -1,4 +1,4 @@
-/** Upstream wire shapes (snake_case), from the SDK models listed in metastudio-api.md. */
+/** Upstream wire shapes (snake_case), from the SDK models (docs/upstream.md). */
 
 export const JOB_STATES = ['WAITING', 'PROCESSING', 'PARTIAL_SUCCEED', 'SUCCEED', 'FAILED', 'CANCELED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
