@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster]`: each figure is a ratio against a
- * baseline measured in the same run, or a measured size; results go to stdout and to
- * bench/results/latest.json.
+ * `npm run bench [-- uploads subscriptions cluster callbacks soak]`: each figure is a ratio
+ * against a baseline measured in the same run, or a measured size; results go to stdout
+ * and to bench/results/latest.json. The soak (5 minutes, `--seconds=N`) runs only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchUploads, reportUploads } from './uploads.js';
 import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
 import { benchCluster, reportCluster } from './cluster.js';
+import { benchSoak, reportSoak } from './soak.js';
 
 const wanted = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const all = wanted.size === 0;
@@ -30,6 +31,13 @@ if (all || wanted.has('cluster')) {
   results['cluster'] = r;
   lines.push(...reportCluster(r));
   console.log(reportCluster(r).join('\n'));
+}
+
+if (wanted.has('soak')) {
+  const r = await benchSoak();
+  results['soak'] = r;
+  lines.push(...reportSoak(r));
+  console.log(reportSoak(r).join('\n'));
 }
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

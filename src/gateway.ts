@@ -116,6 +116,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     mayDropEvents: backend.mayDropEvents,
     limiter: backend.createLimiter('creates', config.limits.createsPerMinute, 60),
     reconciler,
+    uploadSlots: createSlots(config.limits.maxConcurrentUploads),
     bus,
     jobs,
     tokens,
@@ -190,5 +191,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       await client.close();
       await backend.close();
     },
+  };
+}
+
+/** A counter of at most `max` holders. */
+function createSlots(max: number): Services['uploadSlots'] {
+  let held = 0;
+  return {
+    take: () => (held < max ? (held++, true) : false),
+    release: () => void held--,
   };
 }

@@ -8,6 +8,7 @@
 import type { MetaStudioClient } from '../metastudio/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { PictureModelingInfo } from '../metastudio/types.js';
 import type { JobRecord } from './job-record.js';
 import type { JobService } from './job-service.js';
 import type { GatewayStore, Registration } from './store.js';
@@ -34,30 +35,51 @@ export function createReconciler(deps: {
   afterMs: number;
   giveUpMs: number;
 }): Reconciler {
-  async function reconcile(registration: Registration): Promise<JobRecord | undefined> {
-    const createSince = new Date(registration.createdAt - WINDOW_SLACK_MS).toISOString();
-    for (let page = 0; page < MAX_PAGES; page++) {
+  /** Upstream jobs created since `since`, by name (names are unique per account). */
+  async function jobsByNameSince(since: number, wanted: ReadonlySet<string>): Promise<Map<string, PictureModelingInfo>> {
+    const createSince = new Date(since - WINDOW_SLACK_MS).toISOString();
+    const found = new Map<string, PictureModelingInfo>();
+    for (let page = 0; page < MAX_PAGES && found.size < wanted.size; page++) {
       const { data } = await deps.client.listPictureModelingJobs({ createSince, offset: page * PAGE, limit: PAGE, sortKey: 'create_time', sortDir: 'asc' });
       const jobs = data.picture_modeling_jobs ?? [];
-      const match = jobs.find((j) => j.name === registration.name);
-      if (match) return deps.jobs.adopt(registration, match);
+      for (const job of jobs) if (job.name && wanted.has(job.name)) found.set(job.name, job);
       if (jobs.length < PAGE) break;
     }
-    return undefined;
+    return found;
+  }
+
+  async function reconcile(registration: Registration): Promise<JobRecord | undefined> {
+    const match = (await jobsByNameSince(registration.createdAt, new Set([registration.name]))).get(registration.name);
+    return match ? deps.jobs.adopt(registration, match) : undefined;
   }
 
   return {
     reconcile,
     async pass(instanceId) {
       const now = Date.now();
-      const due = await deps.store.listUnlinked(now - deps.afterMs, 100);
+      const due: Registration[] = [];
+      for (const registration of await deps.store.listUnlinked(now - deps.afterMs, 100)) {
+        if (await deps.store.acquireLease(`reconcile:${registration.nonce}`, instanceId, 30_000)) due.push(registration);
+      }
+      deps.metrics.unlinkedRegistrations.set((await deps.store.listUnlinked(now + 1, 10_000)).length);
+      if (due.length === 0) return;
+      // One listing for the whole pass, from the oldest attempt on.
+      let found: Map<string, PictureModelingInfo>;
+      try {
+        found = await jobsByNameSince(Math.min(...due.map((r) => r.createdAt)), new Set(due.map((r) => r.name)));
+      } catch (error) {
+        deps.log.warn({ err: (error as Error).message }, 'reconciliation failed; will retry');
+        return;
+      }
       for (const registration of due) {
-        if (!(await deps.store.acquireLease(`reconcile:${registration.nonce}`, instanceId, 30_000))) continue;
         try {
-          if (await reconcile(registration)) continue;
-          if (now - registration.createdAt > deps.giveUpMs) {
+          const match = found.get(registration.name);
+          if (match) {
+            if (await deps.jobs.adopt(registration, match)) deps.metrics.unlinkedRegistrations.dec();
+          } else if (now - registration.createdAt > deps.giveUpMs) {
             await deps.store.removeRegistration(registration);
             deps.metrics.reconciliations.inc({ result: 'gave_up' });
+            deps.metrics.unlinkedRegistrations.dec();
             deps.log.warn({ nonce: registration.nonce, name: registration.name }, 'no upstream job matches this create; registration closed as failed');
           }
         } catch (error) {

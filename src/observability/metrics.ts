@@ -17,6 +17,7 @@ export interface GatewayMetrics {
   reconciliations: Counter<'result'>;
   refusals: Counter<'reason'>;
   connections: Gauge<'transport'>;
+  unlinkedRegistrations: Gauge;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -56,6 +57,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     reconciliations: new Counter({ name: 'gateway_reconciliations_total', help: 'Unanswered creates closed without a job', labelNames: ['result'], registers }),
     // By reason only, never by principal: one series per caller would not scale.
     refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused by authentication or limits', labelNames: ['reason'], registers }),
+    unlinkedRegistrations: new Gauge({ name: 'gateway_unlinked_registrations', help: 'Creates whose job is not known yet (under way, or answer lost), at the last reconciliation pass', registers }),
     connections: new Gauge({ name: 'gateway_open_connections', help: 'Open WebSocket and SSE connections', labelNames: ['transport'], registers }),
   };
 }

@@ -21,6 +21,8 @@ export interface Services {
   /** Creates per principal per minute, shared by all instances. */
   limiter: RateLimiterAbstract;
   reconciler: Reconciler;
+  /** MAX_CONCURRENT_UPLOADS on this instance. */
+  uploadSlots: { take(): boolean; release(): void };
   bus: JobEventBus;
   jobs: JobService;
   tokens: CallbackTokens;

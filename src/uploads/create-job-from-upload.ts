@@ -16,8 +16,6 @@ export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
 }
 
-let uploadsInFlight = 0;
-
 export async function createJobFromUpload(services: Services, input: CreateJobInput, principal: Principal, log: Logger = services.log): Promise<CreatedJob> {
   const { config, client, metrics } = services;
   const started = performance.now();
@@ -27,11 +25,10 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
   const discard = () => source?.destroy?.();
   try {
     const fields = checkFields(input, config.relayAllowPrivate);
-    if (uploadsInFlight >= config.limits.maxConcurrentUploads) {
+    if (!services.uploadSlots.take()) {
       metrics.refusals.inc({ reason: 'too_many_uploads' });
       throw tooManyUploads(config.limits.maxConcurrentUploads);
     }
-    uploadsInFlight++;
     counted = true;
     let upload: FileUpload;
     try {
@@ -80,7 +77,7 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     metrics.uploadSeconds.observe({ result }, (performance.now() - started) / 1000);
     throw error;
   } finally {
-    if (counted) uploadsInFlight--;
+    if (counted) services.uploadSlots.release();
   }
 }
 
