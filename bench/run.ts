@@ -8,6 +8,7 @@ import { benchUploads, reportUploads } from './uploads.js';
 import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
 import { benchCluster, reportCluster } from './cluster.js';
 import { benchSoak, reportSoak } from './soak.js';
+import { benchCallbacks, reportCallbacks } from './callbacks.js';
 
 const wanted = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const all = wanted.size === 0;
@@ -33,6 +34,12 @@ if (all || wanted.has('cluster')) {
   console.log(reportCluster(r).join('\n'));
 }
 
+if (all || wanted.has('callbacks')) {
+  const r = await benchCallbacks();
+  results['callbacks'] = r;
+  lines.push(...reportCallbacks(r));
+  console.log(reportCallbacks(r).join('\n'));
+}
 if (wanted.has('soak')) {
   const r = await benchSoak();
   results['soak'] = r;

@@ -3,7 +3,7 @@
  * configured. Prints the URLs it serves; SIGTERM/SIGINT drain and exit 0.
  */
 import { ConfigError, loadConfig } from './config.js';
-import { createEmulator, type Emulator } from './emulator/create-emulator.js';
+import type { Emulator } from './emulator/create-emulator.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
 import { startServer, type RunningServer } from './server.js';
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
       iamToken: config.upstream.iamToken,
     };
   } else {
+    // Loaded only when it runs: a gateway with a real upstream carries none of it.
+    const { createEmulator } = await import('./emulator/create-emulator.js');
     emulator = await createEmulator({
       host: '127.0.0.1',
       jobDurationMs: config.emulatorJobDurationMs,

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
 import { createMetaStudioClient, type MetaStudioClient } from '../src/metastudio/client.js';
-import { MetaStudioError } from '../src/metastudio/errors.js';
+import { MetaStudioError } from '../src/errors.js';
 import { formatSdkDate } from '../src/metastudio/signer.js';
 import { prepareRequest } from '../src/metastudio/requests.js';
 import { makeJpeg, makePng } from './support/images.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkDimensions, detectFormat, inspectHeader } from '../src/uploads/image-header.js';
 import { inspectPhoto } from '../src/uploads/photo-stream.js';
-import { MetaStudioError } from '../src/metastudio/errors.js';
+import { MetaStudioError } from '../src/errors.js';
 import { makeJpeg, makePng } from './support/images.js';
 
 async function* chunks(buffer: Buffer, size: number) {

@@ -6,7 +6,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../auth/authenticator.js';
 import type { MetaStudioClient } from '../metastudio/client.js';
-import { isMetaStudioError, jobNotFound, type MetaStudioError } from '../metastudio/errors.js';
+import { isMetaStudioError, jobNotFound, type MetaStudioError } from '../errors.js';
 import { isTerminal } from '../metastudio/types.js';
 import { AsyncQueue } from './async-queue.js';
 import type { JobEventBus } from './event-bus.js';

@@ -1,6 +1,6 @@
 /** createPictureModelingJobFromUrl: MetaStudio downloads the photo itself (CreatePictureModelingByUrlJob). */
 import type { Principal } from '../auth/authenticator.js';
-import { invalidParameter } from '../metastudio/errors.js';
+import { invalidParameter } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Services } from '../schema/context.js';
 import { principalAsAppUserId } from '../uploads/create-job-from-upload.js';

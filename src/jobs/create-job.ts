@@ -17,7 +17,7 @@ import {
   badUpstreamResponse,
   storeUnavailable,
   upstreamTimeout,
-} from '../metastudio/errors.js';
+} from '../errors.js';
 import { assertAppUserId } from '../metastudio/requests.js';
 import type { CreatePictureModelingJobResponse } from '../metastudio/types.js';
 import type { UpstreamResult } from '../metastudio/client.js';

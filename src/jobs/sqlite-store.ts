@@ -64,6 +64,8 @@ const MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL,
      PRIMARY KEY (owner, key)
    );`,
+  // The quota check counts one owner's unfinished jobs on every create.
+  `CREATE INDEX jobs_owner_pending ON jobs (owner) WHERE state IN ('WAITING', 'PROCESSING');`,
 ];
 
 interface RegistrationRow {

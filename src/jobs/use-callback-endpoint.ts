@@ -98,12 +98,13 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
         ? reply(404, { error: 'not found' }, 'refused_malformed')
         : reply(401, { error: 'invalid or expired callback token' }, `refused_${check.reason}`);
     }
-    const body = await readCappedText(request, MAX_CALLBACK_BODY, BODY_DEADLINE_MS);
-    if (body.tooLarge) return reply(413, { error: 'callback body too large' }, 'refused_size');
+    const declared = Number(request.headers.get('content-length') ?? 0);
+    if (declared > MAX_CALLBACK_BODY) return reply(413, { error: 'callback body too large' }, 'refused_size');
     const registration = await deps.store.findRegistration(check.nonce);
     if (!registration) return reply(404, { error: 'not found' }, 'refused_unknown');
 
     if (registration.jobId !== null) {
+      // The body says nothing the job's own state does not: it is left unread (the server drains it).
       const jobId = registration.jobId;
       const stored = await deps.store.getJob(jobId);
       if (stored && isTerminal(stored.state)) return reply(202, { ok: true }, 'terminal');
@@ -111,6 +112,9 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
       void background(deps.jobs.refresh(jobId), jobId);
       return reply(202, { ok: true }, 'accepted');
     }
+    // Only a job whose id is not known yet needs the body: it may name the job.
+    const body = await readCappedText(request, MAX_CALLBACK_BODY, BODY_DEADLINE_MS);
+    if (body.tooLarge) return reply(413, { error: 'callback body too large' }, 'refused_size');
     // The job id is not known yet: the create call is still running, or its answer was lost.
     await deps.store.markEarlyCallback(check.nonce);
     const linked = await deps.store.findRegistration(check.nonce);

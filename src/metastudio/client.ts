@@ -2,7 +2,7 @@
  * The MetaStudio client: one function per upstream operation, each returning the parsed
  * body and the upstream X-Request-Id, or throwing one MetaStudioError.
  */
-import { invalidParameter } from './errors.js';
+import { invalidParameter } from '../errors.js';
 import { encodeMultipart, type StreamedFile } from './multipart-body.js';
 import { prepareRequest, type RequestSpec, type SigningContext } from './requests.js';
 import { encodeRfc3986, type Credentials } from './signer.js';

@@ -2,7 +2,7 @@
  * Builds the exact bytes of a signed MetaStudio request (path, headers, body) without
  * sending anything, so the official vectors can be checked against what the client sends.
  */
-import { invalidParameter } from './errors.js';
+import { invalidParameter } from '../errors.js';
 import {
   authorizationHeader,
   canonicalRequest as canonicalFor,

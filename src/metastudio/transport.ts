@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
-import { MetaStudioError, badUpstreamResponse, isMetaStudioError, upstreamTimeout, upstreamUnavailable } from './errors.js';
+import { MetaStudioError, badUpstreamResponse, upstreamError, isMetaStudioError, upstreamTimeout, upstreamUnavailable } from '../errors.js';
 import type { PreparedRequest } from './requests.js';
 
 export interface UpstreamResult<T> {
@@ -190,13 +190,7 @@ function interpret<T>(status: number, contentType: string | undefined, text: str
   if (status >= 400) {
     const error = readErrorBody(body);
     if (error) {
-      throw new MetaStudioError({
-        code: error.code,
-        message: error.message,
-        httpStatus: status,
-        origin: 'UPSTREAM',
-        requestId: requestId ?? error.requestId,
-      });
+      throw upstreamError(error.code, error.message, status, requestId ?? error.requestId);
     }
     throw badUpstreamResponse(`MetaStudio answered ${status} with an unrecognised error body (${describe(contentType, text)})`, requestId);
   }

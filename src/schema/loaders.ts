@@ -6,7 +6,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/authenticator.js';
-import { isMetaStudioError, jobNotFound } from '../metastudio/errors.js';
+import { isMetaStudioError, jobNotFound } from '../errors.js';
 import { isTerminal, type DigitalAssetSummary } from '../metastudio/types.js';
 import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
 import type { Services } from './context.js';

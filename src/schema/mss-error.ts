@@ -1,5 +1,5 @@
 /** MssError: how every upstream or gateway failure reaches clients, as a union member. */
-import { MetaStudioError, internalError, isMetaStudioError } from '../metastudio/errors.js';
+import { MetaStudioError, internalError, isMetaStudioError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { builder } from './builder.js';
 

@@ -1,4 +1,4 @@
-import { invalidParameter } from '../metastudio/errors.js';
+import { invalidParameter } from '../errors.js';
 import type { StyleInfo } from '../metastudio/types.js';
 import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
 import { builder } from './builder.js';

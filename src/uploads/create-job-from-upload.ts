@@ -5,7 +5,7 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Principal } from '../auth/authenticator.js';
 import { checkFields, createJob, type CreatedJob, type CreateFields } from '../jobs/create-job.js';
-import { invalidParameter, isMetaStudioError, tooManyUploads } from '../metastudio/errors.js';
+import { invalidParameter, isMetaStudioError, tooManyUploads } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';

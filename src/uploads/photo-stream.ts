@@ -3,7 +3,7 @@
  * hands back a stream of the bytes already read plus the rest, still enforcing the
  * byte limit as it flows. Nothing is held beyond the header.
  */
-import { invalidParameter, MetaStudioError } from '../metastudio/errors.js';
+import { invalidParameter, MetaStudioError } from '../errors.js';
 import { checkDimensions, inspectHeader, type PhotoFormat } from './image-header.js';
 
 export interface PhotoSource extends AsyncIterable<Uint8Array> {

@@ -1,7 +1,9 @@
 /**
- * One error type for everything that can go wrong talking to MetaStudio, modelled on
- * undici's taxonomy: a stable string `code`, the HTTP status a client should see,
- * the upstream request id when there is one, and the original `cause`.
+ * The gateway's one error vocabulary, for queries, mutations and subscriptions alike.
+ * One error type, modelled on undici's taxonomy: a stable string `code`, the HTTP status a
+ * client should see, the upstream request id when there is one, and the original `cause`.
+ * Upstream errors keep upstream's code; the gateway's own come from the factories below,
+ * which own each code with its status.
  */
 export type ErrorOrigin = 'UPSTREAM' | 'GATEWAY';
 
@@ -76,6 +78,9 @@ function gatewayError(code: string, httpStatus: number, message: string, extra: 
   return new MetaStudioError({ code, message, httpStatus, origin: 'GATEWAY', ...extra });
 }
 
+/** MetaStudio (or its API Gateway) refused: its own code, message and status are kept. */
+export const upstreamError = (code: string, message: string, httpStatus: number, requestId: string | undefined) =>
+  new MetaStudioError({ code, message, httpStatus, origin: 'UPSTREAM', requestId });
 export const upstreamTimeout = (message: string, requestId?: string, cause?: unknown) =>
   gatewayError(GatewayErrorCode.UPSTREAM_TIMEOUT, 504, message, { requestId, cause });
 export const upstreamUnavailable = (message: string, cause?: unknown, requestId?: string) =>

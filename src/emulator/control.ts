@@ -1,0 +1,46 @@
+/**
+ * The emulator's testing control API under /_emulator/ (unsigned): faults, latency,
+ * callback mode, ending jobs, and what was called. Tests in process use the Emulator
+ * object directly; this is for an emulator in another process.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Emulator, Fault } from './create-emulator.js';
+import { parseJsonLoose, readBody } from './http.js';
+import type { CallbackMode, JobWorld, TerminalOutcome } from './job-world.js';
+
+const MAX_JSON_BODY = 1024 * 1024;
+
+export function createControl(emulator: () => Emulator, world: JobWorld) {
+  return async function control(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const body = req.method === 'POST' ? parseJsonLoose(await readBody(req, MAX_JSON_BODY)) : {};
+    const ok = (value: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    const parts = url.pathname.split('/').filter(Boolean); // ['_emulator', ...]
+    if (parts[1] === 'faults' && req.method === 'POST') {
+      emulator().addFault(body as Fault);
+      return ok({ ok: true });
+    }
+    if (parts[1] === 'latency' && req.method === 'POST') {
+      emulator().setLatency(Number((body as { ms?: unknown }).ms) || 0);
+      return ok({ ok: true });
+    }
+    if (parts[1] === 'callbacks' && req.method === 'POST') {
+      world.callbackMode = ((body as { mode?: CallbackMode }).mode ?? 'normal') as CallbackMode;
+      return ok({ ok: true });
+    }
+    if (parts[1] === 'callbacks' && req.method === 'GET') return ok(world.callbacks);
+    if (parts[1] === 'calls' && req.method === 'GET') return ok(emulator().calls);
+    if (parts[1] === 'reset' && req.method === 'POST') {
+      emulator().reset();
+      return ok({ ok: true });
+    }
+    if (parts[1] === 'jobs' && parts[2] && parts[3] === 'complete' && req.method === 'POST') {
+      const state = (body as { state?: TerminalOutcome }).state;
+      return ok({ ok: world.complete(parts[2], state) });
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'unknown control endpoint' }));
+  };
+}
