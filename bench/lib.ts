@@ -30,7 +30,7 @@ export interface EmulatorProcess {
 export async function startEmulatorProcess(env: Record<string, string> = {}): Promise<EmulatorProcess> {
   const port = await freePort();
   const child = await spawnListening(
-    { ...process.env, EMULATOR_PORT: String(port), EMULATOR_JOB_DURATION_MS: '3600000', ...env },
+    { ...process.env, EMULATOR_PORT: String(port), EMULATOR_JOB_DURATION_MS: '3600000', EMULATOR_CONTROL_API: 'true', ...env },
     { entry: 'src/emulator/main.ts', inheritStderr: true },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -27,6 +27,8 @@ export interface SoakResult {
   settleSeconds: number;
   rssStartMB: number;
   rssEndMB: number;
+  /** RSS every 30 s of the run, in MB. */
+  rssSamplesMB: number[];
 }
 
 const CREATE = `mutation($input: CreatePictureModelingJobInput!) { createPictureModelingJob(input: $input) { __typename ... on PictureModelingJobCreated { jobId } ... on MssError { errorCode } } }`;
@@ -113,6 +115,8 @@ export async function benchSoak(seconds = Number(/^--seconds=(\d+)$/.exec(proces
   // The starting RSS is read once the load has warmed up (a tenth of the run, at least 5 s).
   const warmAt = startedAt + Math.max(5000, seconds * 100);
   let rssStart = 0;
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => rssSamples.push(memoryOf(gw.pid).rss / MB), 30_000);
   let i = 0;
   let nextFault = Date.now() + 1000;
   while (Date.now() < end) {
@@ -138,6 +142,7 @@ export async function benchSoak(seconds = Number(/^--seconds=(\d+)$/.exec(proces
     await new Promise((r) => setTimeout(r, 300));
   }
   await Promise.all([...inFlight]);
+  clearInterval(sampler);
   await emulator.control('callbacks', { mode: 'normal' });
 
   // Settle: the poller and the reconciler finish what faults interrupted.
@@ -193,6 +198,7 @@ export async function benchSoak(seconds = Number(/^--seconds=(\d+)$/.exec(proces
     settleSeconds,
     rssStartMB: rssStart / MB,
     rssEndMB: rssEnd / MB,
+    rssSamplesMB: rssSamples,
   };
 }
 
@@ -200,6 +206,6 @@ export function reportSoak(r: SoakResult): string[] {
   return [
     `soak ${r.seconds} s: ${r.creates.attempted} creates (${r.creates.created} created, ${r.creates.refused} refused, ${r.creates.failed} failed, ${r.creates.retried} retried with their key), ${r.faultsInjected} upstream faults, ${r.callbackReplays} callback replays`,
     `    upstream jobs ${r.upstreamJobs}, stored ${r.storedJobs}, delivered ${r.deliveredCompletions}; lost ${r.lostJobs}, undelivered ${r.undeliveredCompletions}, orphan registrations ${r.orphanRegistrations}, keys with two jobs ${r.duplicateJobsPerKey} (settled in ${fmt(r.settleSeconds, 0)} s)`,
-    `    gateway RSS ${fmt(r.rssStartMB, 1)} MB at start, ${fmt(r.rssEndMB, 1)} MB at the end (${fmt((r.rssEndMB / r.rssStartMB - 1) * 100, 1)}%)`,
+    `    gateway RSS ${fmt(r.rssStartMB, 1)} MB at start, ${fmt(r.rssEndMB, 1)} MB at the end (${fmt((r.rssEndMB / r.rssStartMB - 1) * 100, 1)}%); every 30 s: ${r.rssSamplesMB.map((m) => fmt(m, 0)).join(', ')} MB`,
   ];
 }

@@ -327,6 +327,7 @@ export interface EmulatorConfig {
   iamToken: string | undefined;
   jobDurationMs: number;
   maxPhotoBytes: number;
+  controlApi: boolean;
 }
 
 /** For `npm run emulator`: the emulator alone. */
@@ -342,6 +343,7 @@ export function loadEmulatorConfig(env: Record<string, string | undefined> = pro
       METASTUDIO_IAM_TOKEN: nonEmpty({ default: undefined }),
       EMULATOR_JOB_DURATION_MS: int(0, 86_400_000)({ default: 3000 }),
       EMULATOR_MAX_PHOTO_BYTES: int(1, 2 ** 40)({ default: 10485760 }),
+      EMULATOR_CONTROL_API: bool({ default: false }),
     },
     { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
   );
@@ -354,5 +356,6 @@ export function loadEmulatorConfig(env: Record<string, string | undefined> = pro
     iamToken: e.METASTUDIO_IAM_TOKEN,
     jobDurationMs: e.EMULATOR_JOB_DURATION_MS,
     maxPhotoBytes: e.EMULATOR_MAX_PHOTO_BYTES,
+    controlApi: e.EMULATOR_CONTROL_API,
   };
 }

@@ -159,7 +159,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useMetricsEndpoint('/metrics', metrics.registry),
       ...(config.graphiql ? [useDemoPage()] : []),
       useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
-      useAuthentication(authenticator, GRAPHQL_ENDPOINT, metrics),
+      useAuthentication(authenticator, { graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: config.graphiql, metrics }),
       useStreamingUploads({ maxFileBytes: config.maxUploadBytes, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
       useBodyLimit(MAX_JSON_BODY_BYTES),
       EnvelopArmorPlugin({

@@ -87,6 +87,14 @@ describe('refused credentials: 401, WWW-Authenticate, UNAUTHENTICATED, nothing u
     });
   }
 
+  it('the GraphiQL page needs no credentials; a GET query does', async () => {
+    const page = await fetch(`${h.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/YogaGraphiQL/);
+    const query = await fetch(`${h.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/graphql-response+json' } });
+    expect(query.status).toBe(401);
+  });
+
   it('SSE without credentials is refused with 401', async () => {
     const res = await fetch(`${h.url}/graphql`, {
       method: 'POST',

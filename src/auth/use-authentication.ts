@@ -11,9 +11,9 @@ export interface AuthenticatedServerContext {
   principal?: Principal;
 }
 
-/** GraphiQL's own page (a browser GET with no query) is static and needs no credentials. */
-function isGraphiQLPage(request: Request, url: URL): boolean {
-  return request.method === 'GET' && !url.searchParams.has('query') && (request.headers.get('accept') ?? '').includes('text/html');
+/** GraphiQL's own page is static and needs no credentials: Yoga serves it for any browser GET that accepts HTML. */
+function isGraphiQLPage(request: Request): boolean {
+  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }
 
 export function unauthenticatedResponse(reason: string, ResponseImpl: typeof Response): Response {
@@ -27,10 +27,11 @@ export function unauthenticatedResponse(reason: string, ResponseImpl: typeof Res
   });
 }
 
-export function useAuthentication(auth: Authenticator, graphqlEndpoint: string, metrics: GatewayMetrics): Plugin {
+export function useAuthentication(auth: Authenticator, options: { graphqlEndpoint: string; graphiql: boolean; metrics: GatewayMetrics }): Plugin {
+  const { graphqlEndpoint, graphiql, metrics } = options;
   return {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
-      if (url.pathname !== graphqlEndpoint || request.method === 'OPTIONS' || isGraphiQLPage(request, url)) return;
+      if (url.pathname !== graphqlEndpoint || request.method === 'OPTIONS' || (graphiql && isGraphiQLPage(request))) return;
       const result = await auth.authenticate({
         authorization: request.headers.get('authorization'),
         apiKey: request.headers.get('x-api-key'),

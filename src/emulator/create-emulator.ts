@@ -33,6 +33,8 @@ export interface EmulatorOptions {
   /** Largest photo accepted. @default 10 MiB */
   maxPhotoBytes?: number;
   callbackMode?: CallbackMode;
+  /** Serve the testing control API under /_emulator/ (faults, latency, callbacks, calls). @default false */
+  controlApi?: boolean;
 }
 
 /** A one-shot (or n-shot) fault for the next matching calls. */
@@ -134,7 +136,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       res.end(text);
     };
 
-    if (url.pathname.startsWith('/_emulator/')) return control(req, res, url);
+    if (options.controlApi && url.pathname.startsWith('/_emulator/')) return control(req, res, url);
 
     const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname));
     if (!route) {

@@ -9,6 +9,7 @@ try {
     host: config.host,
     jobDurationMs: config.jobDurationMs,
     maxPhotoBytes: config.maxPhotoBytes,
+    controlApi: config.controlApi,
     ...(config.ak && config.sk ? { ak: config.ak, sk: config.sk } : {}),
     ...(config.projectId ? { projectId: config.projectId } : {}),
     ...(config.iamToken ? { iamToken: config.iamToken } : {}),
