@@ -64,6 +64,15 @@ export class MetaStudioError extends Error {
   }
 }
 
+/**
+ * The HTTP request itself was malformed in a way found only once the mutation had started
+ * (a multipart part after the file): reported as an HTTP 400, like any malformed request.
+ */
+export class MalformedRequestError extends MetaStudioError {}
+
+export const malformedRequest = (message: string) =>
+  new MalformedRequestError({ code: 'BAD_REQUEST', message, httpStatus: 400, origin: 'GATEWAY' });
+
 export function invalidParameter(message: string, cause?: unknown): MetaStudioError {
   return new MetaStudioError({
     code: GatewayErrorCode.INVALID_PARAMETER,

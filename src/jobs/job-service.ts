@@ -84,7 +84,8 @@ export function createJobService(deps: {
     },
     apply,
     async adopt(registration, info) {
-      if (!info.job_id || info.name !== registration.name) {
+      // Show may omit the name (it is optional upstream); when it gives one, it must be ours.
+      if (!info.job_id || (info.name != null && info.name !== registration.name)) {
         deps.log.warn({ nonce: registration.nonce, jobId: info.job_id }, 'upstream job does not match the registration; not adopted');
         return undefined;
       }

@@ -37,10 +37,12 @@ export function createReconciler(deps: {
 }): Reconciler {
   /** Upstream jobs created since `since`, by name (names are unique per account). */
   async function jobsByNameSince(since: number, wanted: ReadonlySet<string>): Promise<Map<string, PictureModelingInfo>> {
-    const createSince = new Date(since - WINDOW_SLACK_MS).toISOString();
+    // RFC 3339 to the second: the form the API reference shows.
+    const createSince = new Date(since - WINDOW_SLACK_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const found = new Map<string, PictureModelingInfo>();
     for (let page = 0; page < MAX_PAGES && found.size < wanted.size; page++) {
-      const { data } = await deps.client.listPictureModelingJobs({ createSince, offset: page * PAGE, limit: PAGE, sortKey: 'create_time', sortDir: 'asc' });
+      // Newest first: the jobs looked for are recent, even where create_since is not honoured.
+      const { data } = await deps.client.listPictureModelingJobs({ createSince, offset: page * PAGE, limit: PAGE, sortKey: 'create_time', sortDir: 'desc' });
       const jobs = data.picture_modeling_jobs ?? [];
       for (const job of jobs) if (job.name && wanted.has(job.name)) found.set(job.name, job);
       if (jobs.length < PAGE) break;

@@ -1,5 +1,6 @@
 /** MssError: how every upstream or gateway failure reaches clients, as a union member. */
-import { MetaStudioError, internalError, isMetaStudioError } from '../errors.js';
+import { createGraphQLError } from 'graphql-yoga';
+import { MalformedRequestError, MetaStudioError, internalError, isMetaStudioError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { builder } from './builder.js';
 
@@ -27,6 +28,8 @@ export async function orMssError<T>(log: Logger, work: () => Promise<T>): Promis
   try {
     return await work();
   } catch (error) {
+    // A malformed HTTP request is not a result: it is a 400 with an errors array.
+    if (error instanceof MalformedRequestError) throw createGraphQLError(error.message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
     throw asMetaStudioError(error, log);
   }
 }

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { processRequest, Upload, type FileUpload } from 'graphql-upload-minimal';
-import { invalidParameter } from '../errors.js';
+import { invalidParameter, malformedRequest } from '../errors.js';
 import { watchMultipart, type FileSizeHint, type MultipartGuard, type PartInfo } from './multipart-guard.js';
 
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'] as const;
@@ -136,7 +136,7 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
           const complete = guard.ended().then(
             (parts) => {
               const late = extraParts(parts, files.length);
-              if (late.length > 0) throw invalidParameter(describeExtra(late));
+              if (late.length > 0) throw malformedRequest(describeExtra(late));
             },
             (error: Error) => {
               throw invalidParameter(`The upload broke off: ${error.message}`);
