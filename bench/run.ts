@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks soak]`: each figure is a ratio
+ * `npm run bench [-- uploads subscriptions cluster callbacks startup soak]`: each figure is a ratio
  * against a baseline measured in the same run, or a measured size; results go to stdout
  * and to bench/results/latest.json. The soak (5 minutes, `--seconds=N`) runs only when named.
  */
@@ -9,6 +9,7 @@ import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
 import { benchCluster, reportCluster } from './cluster.js';
 import { benchSoak, reportSoak } from './soak.js';
 import { benchCallbacks, reportCallbacks } from './callbacks.js';
+import { benchStartup, reportStartup } from './startup.js';
 
 const wanted = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const all = wanted.size === 0;
@@ -39,6 +40,12 @@ if (all || wanted.has('callbacks')) {
   results['callbacks'] = r;
   lines.push(...reportCallbacks(r));
   console.log(reportCallbacks(r).join('\n'));
+}
+if (all || wanted.has('startup')) {
+  const r = await benchStartup();
+  results['startup'] = r;
+  lines.push(...reportStartup(r));
+  console.log(reportStartup(r).join('\n'));
 }
 if (wanted.has('soak')) {
   const r = await benchSoak();
