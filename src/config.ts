@@ -49,6 +49,8 @@ export interface GatewayConfig {
   /** Exact origins allowed to call from browsers (CORS and WebSocket upgrades). */
   corsOrigins: string[];
   graphiql: boolean;
+  /** How long a pictureModelingStyles answer is served from the response cache. */
+  stylesCacheTtlMs: number;
   limits: LimitsConfig;
 }
 
@@ -215,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       AUTH_DISABLED: bool({ default: false }),
       CORS_ORIGINS: origins({ default: [] }),
       GRAPHIQL: bool({ default: true }),
+      STYLES_CACHE_TTL_MS: int(0, 86_400_000)({ default: 300_000 }),
       RATE_LIMIT_CREATES_PER_MINUTE: int(1, 1_000_000)({ default: 30 }),
       MAX_PENDING_JOBS_PER_PRINCIPAL: int(1, 1_000_000)({ default: 20 }),
       MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000)({ default: 100 }),
@@ -298,6 +301,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     corsOrigins: e.CORS_ORIGINS,
     graphiql: e.GRAPHIQL,
+    stylesCacheTtlMs: e.STYLES_CACHE_TTL_MS,
     limits: {
       createsPerMinute: e.RATE_LIMIT_CREATES_PER_MINUTE,
       maxPendingJobsPerPrincipal: e.MAX_PENDING_JOBS_PER_PRINCIPAL,

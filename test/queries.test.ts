@@ -20,7 +20,8 @@ const FROM_URL = `mutation($input: CreatePictureModelingJobFromUrlInput!) {
 beforeAll(async () => {
   h = await startHarness({
     emulator: { jobDurationMs: 3_600_000 },
-    env: { RATE_LIMIT_CREATES_PER_MINUTE: '100000', MAX_PENDING_JOBS_PER_PRINCIPAL: '100000' },
+    // Styles are read upstream every time here; test/styles-cache.test.ts covers the cache.
+    env: { RATE_LIMIT_CREATES_PER_MINUTE: '100000', MAX_PENDING_JOBS_PER_PRINCIPAL: '100000', STYLES_CACHE_TTL_MS: '0' },
   });
   // Seeded through the gateway itself: only jobs created through it are the caller's.
   for (let i = 0; i < TOTAL; i++) {

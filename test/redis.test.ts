@@ -4,7 +4,7 @@ import { createRedisBackend } from '../src/jobs/redis-store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
@@ -178,6 +178,8 @@ describe('Redis failures', () => {
       const refused = await uploadPhoto(a.url, { file: makePng(16, 16) });
       expect(refused.body.data.createPictureModelingJob).toMatchObject({ errorCode: 'GATEWAY.STORE_UNAVAILABLE', httpStatus: 503, origin: 'GATEWAY' });
       expect(emulator.countReceived('CreatePictureModelingJob')).toBe(creates);
+      // The styles cache lives in Redis too: without it, styles are read upstream instead of failing.
+      expect((await gql(a.url, '{ pictureModelingStyles { __typename } }')).body.data.pictureModelingStyles.__typename).toBe('StyleList');
 
       // The job ends while Redis is down: the callback cannot be stored, nothing is published.
       emulator.world.complete(jobId);

@@ -3,6 +3,7 @@
  * in-memory limiters for one instance, or Redis for all three when REDIS_URL makes
  * several instances one. What differs between the two is exposed as data.
  */
+import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
@@ -17,6 +18,8 @@ export interface JobBackend {
   mayDropEvents: boolean;
   /** A limiter of `points` per `durationSeconds`, shared by every instance on this backend. */
   createLimiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
+  /** Where cached responses live: shared by every instance on this backend. */
+  createResponseCache(): Cache;
   busReady(): boolean;
   close(): Promise<void>;
 }
@@ -29,6 +32,7 @@ export async function createJobBackend(config: GatewayConfig, log: Logger): Prom
     eventTarget: new EventTarget(),
     mayDropEvents: false,
     createLimiter: (name, points, durationSeconds) => new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds }),
+    createResponseCache: () => createInMemoryCache(),
     busReady: () => true,
     close: () => store.close(),
   };

@@ -9,6 +9,8 @@
  * job ids and unlinked registrations), reg:<nonce> (hash), unlinked (zset of nonces),
  * idem:<p>:<key> (JSON, expiring), secret:<name>, lease:<key>.
  */
+import { createRedisCache } from '@envelop/response-cache-redis';
+import type { Cache } from '@graphql-yoga/plugin-response-cache';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
@@ -246,6 +248,8 @@ export function createRedisBackend(url: string, registrationTtlSeconds: number, 
     mayDropEvents: true,
     createLimiter: (name, points, durationSeconds) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${PREFIX}rl:${name}`, points, duration: durationSeconds }),
+    // The Redis cache speaks the envelop cache interface the Yoga plugin builds on.
+    createResponseCache: () => createRedisCache({ redis }) as unknown as Cache,
     busReady: () => publisher.status === 'ready' && subscriber.status === 'ready',
     close: () => store.close(),
   };
