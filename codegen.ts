@@ -13,7 +13,9 @@ const config: CodegenConfig = {
   generates: {
     'client/generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json maps each operation's sha256 hash to its text: the trusted
+      // documents the gateway serves by id (and, with TRUSTED_DOCUMENTS_ONLY, the only ones).
+      presetConfig: { fragmentMasking: false, persistedDocuments: { mode: 'embedHashInDocument', hashPropertyName: 'hash', hashAlgorithm: 'sha256' } },
       config: {
         // Uploads are browser File or Blob objects; every scalar must be mapped explicitly.
         strictScalars: true,

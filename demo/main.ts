@@ -1,7 +1,8 @@
 /**
  * The reference frontend: load the styles, upload a photo per the GraphQL multipart
  * request spec (with the CSRF header), then follow the job over graphql-ws until it ends.
- * Every operation is a typed document from client/operations.ts.
+ * Every operation is a typed document from client/operations.ts, sent by its documentId
+ * over HTTP (it works when the gateway runs trusted documents only).
  */
 import type { ResultOf, TypedDocumentNode, VariablesOf } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
@@ -18,11 +19,14 @@ function show(text: string, kind: 'info' | 'error' | 'done' = 'info') {
   status.dataset['kind'] = kind;
 }
 
+/** Codegen puts each operation's sha256 in the document: the gateway knows it as a trusted document. */
+const documentIdOf = (document: object) => (document as { __meta__?: { hash?: string } }).__meta__?.hash;
+
 async function query<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: print(document), variables }),
+    body: JSON.stringify({ documentId: documentIdOf(document), variables }),
   });
   const body = (await response.json()) as { data?: R; errors?: Array<{ message: string }> };
   if (!body.data) throw new Error(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
@@ -33,7 +37,7 @@ async function query<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Pr
 async function upload(file: File, styleId: string, name: string): Promise<ResultOf<typeof CreatePictureModelingJob>> {
   const form = new FormData();
   const variables: VariablesOf<typeof CreatePictureModelingJob> = { input: { file: null as unknown as File, styleId, name, idempotencyKey: crypto.randomUUID() } };
-  form.append('operations', JSON.stringify({ query: print(CreatePictureModelingJob), variables }));
+  form.append('operations', JSON.stringify({ documentId: documentIdOf(CreatePictureModelingJob), variables }));
   form.append('map', JSON.stringify({ 0: ['variables.input.file'] }));
   form.append('0', file);
   const response = await fetch(endpoint, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } });
@@ -45,7 +49,8 @@ async function upload(file: File, styleId: string, name: string): Promise<Result
 function follow(jobId: string) {
   const cover = $<HTMLImageElement>('cover');
   socket.subscribe<ResultOf<typeof PictureModelingJobCompleted>>(
-    { query: print(PictureModelingJobCompleted), variables: { jobId } },
+    // The text rides along for servers without trusted documents; the id is what the gateway runs.
+    { query: print(PictureModelingJobCompleted), variables: { jobId }, extensions: { persistedQuery: { version: 1, sha256Hash: documentIdOf(PictureModelingJobCompleted) } } },
     {
       next: ({ data, errors }) => {
         const job = data?.pictureModelingJobCompleted;

@@ -3,7 +3,8 @@
  * parsed and checked once, with envalid; a bad value stops
  * start-up with one line naming the variable, and never echoes a secret.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { bool, cleanEnv, makeValidator } from 'envalid';
 import { isRegionName, resolveEndpoint } from './metastudio/endpoints.js';
 
@@ -49,6 +50,10 @@ export interface GatewayConfig {
   /** Exact origins allowed to call from browsers (CORS and WebSocket upgrades). */
   corsOrigins: string[];
   graphiql: boolean;
+  /** The trusted documents manifest (codegen's persisted-documents.json). */
+  trustedDocumentsFile: string;
+  /** Only trusted documents run. */
+  trustedDocumentsOnly: boolean;
   /** How long a pictureModelingStyles answer is served from the response cache. */
   stylesCacheTtlMs: number;
   limits: LimitsConfig;
@@ -218,6 +223,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       CORS_ORIGINS: origins({ default: [] }),
       GRAPHIQL: bool({ default: true }),
       STYLES_CACHE_TTL_MS: int(0, 86_400_000)({ default: 300_000 }),
+      TRUSTED_DOCUMENTS_FILE: nonEmpty({ default: fileURLToPath(new URL('../client/generated/persisted-documents.json', import.meta.url)) }),
+      TRUSTED_DOCUMENTS_ONLY: bool({ default: false }),
       RATE_LIMIT_CREATES_PER_MINUTE: int(1, 1_000_000)({ default: 30 }),
       MAX_PENDING_JOBS_PER_PRINCIPAL: int(1, 1_000_000)({ default: 20 }),
       MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000)({ default: 100 }),
@@ -246,6 +253,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
       throw new ConfigError(`AUTH_API_KEYS_FILE: ${reason} (${e.AUTH_API_KEYS_FILE})`);
     }
+  }
+  if (e.TRUSTED_DOCUMENTS_ONLY && !existsSync(e.TRUSTED_DOCUMENTS_FILE)) {
+    throw new ConfigError(`TRUSTED_DOCUMENTS_FILE: file not found (${e.TRUSTED_DOCUMENTS_FILE}); TRUSTED_DOCUMENTS_ONLY needs the manifest (npm run codegen writes it)`);
   }
   if (e.AUTH_JWT_JWKS_URL !== undefined && e.AUTH_JWT_SECRET !== undefined) {
     throw new ConfigError('AUTH_JWT_SECRET: set either AUTH_JWT_JWKS_URL or AUTH_JWT_SECRET, not both');
@@ -302,6 +312,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS,
     graphiql: e.GRAPHIQL,
     stylesCacheTtlMs: e.STYLES_CACHE_TTL_MS,
+    trustedDocumentsFile: e.TRUSTED_DOCUMENTS_FILE,
+    trustedDocumentsOnly: e.TRUSTED_DOCUMENTS_ONLY,
     limits: {
       createsPerMinute: e.RATE_LIMIT_CREATES_PER_MINUTE,
       maxPendingJobsPerPrincipal: e.MAX_PENDING_JOBS_PER_PRINCIPAL,

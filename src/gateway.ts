@@ -5,6 +5,7 @@
  * `yoga.fetch`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -18,6 +19,7 @@ import { useStylesCache } from './http/use-styles-cache.js';
 import { useDemoPage } from './http/use-demo-page.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
+import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/backend.js';
 import { createJobEventBus } from './jobs/event-bus.js';
@@ -65,6 +67,7 @@ export interface Gateway {
   yoga: YogaServerInstance<GatewayServerContext, GraphQLContext>;
   services: Services;
   authenticator: Authenticator;
+  trustedDocuments: TrustedDocuments;
   ready(): Promise<boolean>;
   relay: Relay;
   poller: Poller;
@@ -108,6 +111,15 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const jobs = createJobService({ client, store, bus, log, metrics, onCompleted: (record) => relay.send(record) });
   const reconciler = createReconciler({ store, client, jobs, log, metrics, afterMs: config.reconcileAfterMs, giveUpMs: config.limits.reconcileGiveUpMs });
   const authenticator = createAuthenticator(config.auth);
+  let trustedDocuments: TrustedDocuments;
+  try {
+    trustedDocuments = existsSync(config.trustedDocumentsFile)
+      ? loadTrustedDocuments(config.trustedDocumentsFile, config.trustedDocumentsOnly)
+      : { only: false, get: () => undefined };
+  } catch (error) {
+    await backend.close();
+    throw new Error(`TRUSTED_DOCUMENTS_FILE: ${(error as Error).message} (${config.trustedDocumentsFile})`, { cause: error });
+  }
   const publicUrl = () => config.publicUrl ?? deps.publicUrl();
 
   const services: Services = {
@@ -162,6 +174,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
       useAuthentication(authenticator, { graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: config.graphiql, metrics }),
       ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),
+      useTrustedDocuments(trustedDocuments),
       useStreamingUploads({ maxFileBytes: config.maxUploadBytes, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
       useBodyLimit(MAX_JSON_BODY_BYTES),
       EnvelopArmorPlugin({
@@ -182,6 +195,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     yoga,
     services,
     authenticator,
+    trustedDocuments,
     ready,
     relay,
     poller,

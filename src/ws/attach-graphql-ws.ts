@@ -16,6 +16,7 @@ import type { Principal } from '../auth/authenticator.js';
 import type { GatewayConfig } from '../config.js';
 import { GRAPHQL_ENDPOINT, type Gateway } from '../gateway.js';
 import { isAllowedSocketOrigin } from '../http/cors.js';
+import { documentIdOf, ONLY_TRUSTED_MESSAGE } from '../http/trusted-documents.js';
 import type { ConnectionLimit } from '../http/connection-limit.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { broadcastKey } from '../schema/subscription.js';
@@ -163,6 +164,16 @@ export function attachGraphQLWs(
           metrics.refusals.inc({ reason: 'too_many_subscriptions' });
           return [new GraphQLError(`At most ${config.limits.maxSubscriptionsPerConnection} operations may run at once on one connection`, { extensions: { code: 'TOO_MANY_OPERATIONS' } })];
         }
+        // Trusted documents: an id names the operation (any text sent along is ignored); with TRUSTED_DOCUMENTS_ONLY an id is required.
+        let query = payload.query;
+        const documentId = documentIdOf(payload as { documentId?: unknown; extensions?: unknown });
+        if (documentId) {
+          const trusted = gateway.trustedDocuments.get(documentId);
+          if (!trusted) return [new GraphQLError('Unknown documentId: not a trusted document of this gateway', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })];
+          query = trusted;
+        } else if (gateway.trustedDocuments.only) {
+          return [new GraphQLError(ONLY_TRUSTED_MESSAGE, { extensions: { code: 'PERSISTED_QUERY_ONLY' } })];
+        }
         try {
           const enveloped = yoga.getEnveloped({
             ...ctx,
@@ -172,11 +183,11 @@ export function attachGraphQLWs(
             principal: ctx.extra.principal,
             requestId: `${ctx.extra.connectionId ?? 'ws'}:${id}`,
           });
-          const document = (enveloped.parse ?? parse)(payload.query);
+          const document = (enveloped.parse ?? parse)(query);
           const errors = (enveloped.validate ?? validate)(enveloped.schema, document);
           if (errors.length) return errors;
           const context = (await enveloped.contextFactory()) as unknown as GraphQLContext;
-          const shareKey = broadcastKey(document, payload.operationName, payload.variables, payload.query, context.principal);
+          const shareKey = broadcastKey(document, payload.operationName, payload.variables, query, context.principal);
           const args: ExecutionArgs = {
             schema: enveloped.schema,
             operationName: payload.operationName ?? null,
