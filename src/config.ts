@@ -54,6 +54,8 @@ export interface GatewayConfig {
   trustedDocumentsFile: string;
   /** Only trusted documents run. */
   trustedDocumentsOnly: boolean;
+  /** Export traces over OTLP/HTTP (the standard OTEL_* variables configure the exporter). */
+  tracing: boolean;
   /** How long a pictureModelingStyles answer is served from the response cache. */
   stylesCacheTtlMs: number;
   limits: LimitsConfig;
@@ -225,6 +227,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       STYLES_CACHE_TTL_MS: int(0, 86_400_000)({ default: 300_000 }),
       TRUSTED_DOCUMENTS_FILE: nonEmpty({ default: fileURLToPath(new URL('../client/generated/persisted-documents.json', import.meta.url)) }),
       TRUSTED_DOCUMENTS_ONLY: bool({ default: false }),
+      OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl({ default: undefined }),
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl({ default: undefined }),
+      OTEL_TRACES_EXPORTER: nonEmpty({ default: undefined }),
+      OTEL_SDK_DISABLED: bool({ default: false }),
       RATE_LIMIT_CREATES_PER_MINUTE: int(1, 1_000_000)({ default: 30 }),
       MAX_PENDING_JOBS_PER_PRINCIPAL: int(1, 1_000_000)({ default: 20 }),
       MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000)({ default: 100 }),
@@ -314,6 +320,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stylesCacheTtlMs: e.STYLES_CACHE_TTL_MS,
     trustedDocumentsFile: e.TRUSTED_DOCUMENTS_FILE,
     trustedDocumentsOnly: e.TRUSTED_DOCUMENTS_ONLY,
+    tracing:
+      !e.OTEL_SDK_DISABLED &&
+      (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined || e.OTEL_TRACES_EXPORTER?.split(',').includes('otlp') === true),
     limits: {
       createsPerMinute: e.RATE_LIMIT_CREATES_PER_MINUTE,
       maxPendingJobsPerPrincipal: e.MAX_PENDING_JOBS_PER_PRINCIPAL,

@@ -31,6 +31,7 @@ import { useCallbackEndpoint } from './jobs/use-callback-endpoint.js';
 import { createMetaStudioClient } from './metastudio/client.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { useOperationTracing } from './observability/tracing.js';
 import type { GraphQLContext, Services } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import { createLoaders } from './schema/loaders.js';
@@ -166,6 +167,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       error: (...args) => log.error({ args: args.map((a) => (a instanceof Error ? a.message : a)) }, 'yoga'),
     },
     plugins: [
+      useOperationTracing(),
       useRequestId(),
       useUnreadBodyDrain(),
       useReadinessCheck({ endpoint: '/ready', check: ready }),

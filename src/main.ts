@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.js';
 import type { Emulator } from './emulator/create-emulator.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
+import { startOtlpTracing } from './observability/tracing.js';
 import { startServer, type RunningServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Before anything else, so every span has a provider to go to.
+  const tracing = config.tracing ? startOtlpTracing() : undefined;
   const log = createLogger(config.logLevel);
 
   let emulator: Emulator | undefined;
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
     await server?.close(config.shutdownGraceMs);
     await gateway.close();
     await emulator?.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Gateway } from './gateway.js';
 import { createConnectionLimit } from './http/connection-limit.js';
 import { lingerAfterEarlyAnswer } from './http/linger.js';
+import { traceRequest } from './observability/tracing.js';
 import { attachGraphQLWs } from './ws/attach-graphql-ws.js';
 
 export interface RunningServer {
@@ -52,7 +53,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
         }
         res.once('close', () => connections.close('sse'));
       }
-      void gateway.yoga(req, res);
+      traceRequest(req, res, () => void gateway.yoga(req, res));
     },
   );
   server.on('connection', (socket) => {

@@ -59,6 +59,8 @@ export interface RecordedCall {
   path: string;
   status: number;
   appUserId: string | undefined;
+  /** The W3C trace context the caller sent, if any. */
+  traceparent?: string | undefined;
   body?: unknown;
 }
 
@@ -130,7 +132,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         req.socket.destroy();
         return;
       }
-      record(calls, { operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), ...extra });
+      record(calls, { operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), traceparent: headerOf(req, 'traceparent'), ...extra });
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
       res.end(text);

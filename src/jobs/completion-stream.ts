@@ -8,6 +8,7 @@ import type { Principal } from '../auth/authenticator.js';
 import type { MetaStudioClient } from '../metastudio/client.js';
 import { isMetaStudioError, jobNotFound, type MetaStudioError } from '../errors.js';
 import { isTerminal } from '../metastudio/types.js';
+import { markSpan } from '../observability/tracing.js';
 import { AsyncQueue } from './async-queue.js';
 import type { JobEventBus } from './event-bus.js';
 import { recordFromUpstream, type JobRecord } from './job-record.js';
@@ -49,7 +50,9 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
 
   if (jobId == null) {
     off = deps.bus.onCompleted(undefined, (record) => {
-      if (visibleTo(principal, record)) queue.push(record);
+      if (!visibleTo(principal, record)) return;
+      markSpan('pictureModelingJobCompleted delivery', { 'metastudio.job.id': record.jobId, 'metastudio.job.state': record.state });
+      queue.push(record);
     });
     return queue;
   }
@@ -58,6 +61,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
   const emitOnce = (r: JobRecord) => {
     if (emitted || !isTerminal(r.state)) return;
     emitted = true;
+    markSpan('pictureModelingJobCompleted delivery', { 'metastudio.job.id': r.jobId, 'metastudio.job.state': r.state });
     queue.push(r);
     // With a jobId the subscription completes after its one event.
     queue.close();

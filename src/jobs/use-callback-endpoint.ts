@@ -5,7 +5,9 @@
  * already holds as terminal costs nothing upstream, and neither does a callback repeated
  * within a few seconds, so replaying a notify_url cannot multiply upstream traffic.
  */
+import { trace } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
+import { inSpan } from '../observability/tracing.js';
 import type { MetaStudioClient } from '../metastudio/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -56,6 +58,7 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
 
   const reply = (status: number, body: Record<string, unknown>, result: string, headers: Record<string, string> = {}) => {
     deps.metrics.callbacks.inc({ result });
+    trace.getActiveSpan()?.setAttribute('metastudio.callback.result', result);
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
   };
   const background = (work: Promise<unknown>, jobId: string | null) =>
@@ -131,7 +134,7 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
     onRequest({ request, url, endResponse }) {
       const token = callbackTokenOf(url.pathname, new URL(deps.publicUrl()).pathname.replace(/\/+$/, ''));
       if (token === undefined) return;
-      return handle(request, token).then(endResponse, (error: unknown) => {
+      return inSpan('callback picture-modeling', {}, () => handle(request, token)).then(endResponse, (error: unknown) => {
         deps.log.error({ err: error }, 'callback handling failed');
         endResponse(reply(500, { error: 'internal error' }, 'error'));
       });

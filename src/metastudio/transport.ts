@@ -4,7 +4,9 @@
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { Pool, errors as undiciErrors } from 'undici';
+import { injectTraceContext, inSpan } from '../observability/tracing.js';
 import { MetaStudioError, badUpstreamResponse, upstreamError, isMetaStudioError, upstreamTimeout, upstreamUnavailable } from '../errors.js';
 import type { PreparedRequest } from './requests.js';
 
@@ -71,7 +73,12 @@ export function createTransport(options: TransportOptions): Transport {
   const uploadPool = poolOf(options.connections ?? 128);
   const retries = options.retries ?? 2;
 
-  async function sendOnce<T>(prepared: PreparedRequest, send: SendOptions): Promise<UpstreamResult<T>> {
+  /** One attempt, in a client span that carries the trace upstream. */
+  function sendOnce<T>(prepared: PreparedRequest, send: SendOptions): Promise<UpstreamResult<T>> {
+    return inSpan(`MetaStudio ${send.operation}`, { 'metastudio.operation': send.operation }, (span) => attempt<T>(prepared, send, span), SpanKind.CLIENT);
+  }
+
+  async function attempt<T>(prepared: PreparedRequest, send: SendOptions, span: Span): Promise<UpstreamResult<T>> {
     const started = performance.now();
     let status: number | string = 'error';
     let requestId: string | undefined;
@@ -97,8 +104,11 @@ export function createTransport(options: TransportOptions): Transport {
     } else {
       startClock();
     }
+    // Added after signing and not among the signed headers: API Gateway does not check it.
+    const headers = { ...prepared.headers };
+    injectTraceContext(headers);
     try {
-      const response = await (send.stream ? uploadPool : pool).request({ method: prepared.method, path: prepared.path, headers: prepared.headers, body, signal });
+      const response = await (send.stream ? uploadPool : pool).request({ method: prepared.method, path: prepared.path, headers, body, signal });
       startClock();
       status = response.statusCode;
       requestId = headerString(response.headers['x-request-id']);
@@ -110,6 +120,8 @@ export function createTransport(options: TransportOptions): Transport {
       throw mapped;
     } finally {
       clearTimeout(timer);
+      span.setAttribute('http.response.status_code', typeof status === 'number' ? status : 0);
+      if (requestId) span.setAttribute('metastudio.request_id', requestId);
       options.onCall?.({ operation: send.operation, status, durationMs: performance.now() - started, requestId });
     }
   }

@@ -1,5 +1,6 @@
 /** JSON logs (pino). Secrets are redacted by path, whatever a caller passes in. */
 import { pino, type Logger } from 'pino';
+import { activeTraceId } from './tracing.js';
 
 export type { Logger } from 'pino';
 
@@ -21,7 +22,16 @@ export const REDACTED_PATHS = [
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
-    { level, base: { service: 'metastudio-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    {
+      level,
+      base: { service: 'metastudio-gateway' },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // Lines written while a request or a create is traced carry its trace id.
+      mixin: () => {
+        const traceId = activeTraceId();
+        return traceId ? { traceId } : {};
+      },
+    },
     destination as never,
   );
 }
