@@ -14,8 +14,8 @@ function newest(dir) {
 }
 
 const stamp = 'dist/main.js';
-const sources = Math.max(newest('src'), statSync('tsconfig.build.json').mtimeMs, statSync('package.json').mtimeMs);
+const sources = Math.max(newest('src'), newest('demo'), newest('client'), statSync('tsconfig.build.json').mtimeMs, statSync('package.json').mtimeMs);
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
   process.stdout.write('Building dist/ (npm run build)...\n');
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 }

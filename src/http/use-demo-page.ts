@@ -1,21 +1,34 @@
 /**
- * The demo page at `/` (served when GraphiQL is on): demo/index.html and demo/main.ts,
- * bundled once with esbuild on first request and kept in memory. Nothing comes from a CDN.
+ * The demo page at `/` (served when GraphiQL is on): demo/index.html and demo/main.ts
+ * bundled with esbuild. `npm run build` writes the bundle to dist/demo/; running from the
+ * sources, it is bundled on first request. Kept in memory; nothing comes from a CDN.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'graphql-yoga';
 
 const DEMO_DIR = fileURLToPath(new URL('../../demo/', import.meta.url));
+/** Where `npm run build` puts the bundle (dist/demo/, beside dist/http/). */
+const BUILT_DIR = fileURLToPath(new URL('../demo/', import.meta.url));
 
-interface DemoAssets {
+export interface DemoAssets {
   html: string;
   js: string;
 }
 
 let assets: Promise<DemoAssets> | undefined;
 
-async function build(): Promise<DemoAssets> {
+async function load(): Promise<DemoAssets> {
+  if (existsSync(`${BUILT_DIR}demo.js`)) {
+    const [html, js] = await Promise.all([readFile(`${BUILT_DIR}index.html`, 'utf8'), readFile(`${BUILT_DIR}demo.js`, 'utf8')]);
+    return { html, js };
+  }
+  return bundleDemo();
+}
+
+/** Bundles demo/main.ts for the browser (esbuild), with demo/index.html. */
+export async function bundleDemo(): Promise<DemoAssets> {
   const { build: bundle } = await import('esbuild');
   const [html, result] = await Promise.all([
     readFile(`${DEMO_DIR}index.html`, 'utf8'),
@@ -38,7 +51,7 @@ export function useDemoPage(): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'GET' || (url.pathname !== '/' && url.pathname !== '/demo.js')) return;
-      assets ??= build();
+      assets ??= load();
       const pending = assets.catch((error: unknown) => {
         assets = undefined;
         throw error;
