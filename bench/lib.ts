@@ -53,7 +53,7 @@ export async function startGatewayProcess(emulator: { url: string; config: { pro
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there; BENCH_NODE_FLAGS adds flags.
   const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
   // The benchmarks measure throughput: the per-principal and per-instance limits are lifted.
-  const unlimited = { RATE_LIMIT_CREATES_PER_MINUTE: '1000000', MAX_PENDING_JOBS_PER_PRINCIPAL: '1000000', MAX_CONCURRENT_UPLOADS: '10000', MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000' };
+  const unlimited = { STYLES_CACHE_TTL_MS: process.env['BENCH_STYLES_TTL'] ?? '300000', RATE_LIMIT_CREATES_PER_MINUTE: '1000000', MAX_PENDING_JOBS_PER_PRINCIPAL: '1000000', MAX_CONCURRENT_UPLOADS: '10000', MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000' };
   const child = await spawnListening(gatewayEnv(emulator, port, dir, { ...unlimited, ...env }), { nodeFlags: [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], inheritStderr: true },
   );
   const url = `http://127.0.0.1:${port}`;

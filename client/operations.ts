@@ -15,20 +15,25 @@ export const MssErrorFields = graphql(`
   }
 `);
 
+/** What both create mutations answer when the job exists. */
+export const PictureModelingJobCreatedFields = graphql(`
+  fragment PictureModelingJobCreatedFields on PictureModelingJobCreated {
+    jobId
+    modelAssetId
+    requestId
+    job {
+      id
+      jobId
+      state
+    }
+  }
+`);
+
 export const CreatePictureModelingJob = graphql(`
   mutation CreatePictureModelingJob($input: CreatePictureModelingJobInput!) {
     createPictureModelingJob(input: $input) {
       __typename
-      ... on PictureModelingJobCreated {
-        jobId
-        modelAssetId
-        requestId
-        job {
-          id
-          jobId
-          state
-        }
-      }
+      ...PictureModelingJobCreatedFields
       ...MssErrorFields
     }
   }
@@ -39,16 +44,7 @@ export const CreatePictureModelingJobFromUrl = graphql(`
   mutation CreatePictureModelingJobFromUrl($input: CreatePictureModelingJobFromUrlInput!) {
     createPictureModelingJobFromUrl(input: $input) {
       __typename
-      ... on PictureModelingJobCreated {
-        jobId
-        modelAssetId
-        requestId
-        job {
-          id
-          jobId
-          state
-        }
-      }
+      ...PictureModelingJobCreatedFields
       ...MssErrorFields
     }
   }

@@ -28,6 +28,21 @@ const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).s
 const upload = async (h: Harness, input: Record<string, unknown>) => (await uploadPhoto(h.url, { file: makePng(24, 24), input })).body.data.createPictureModelingJob;
 const upstreamJobNamed = (emulator: Emulator, name: string) => emulator.world.list({}).find((j) => j.name === name);
 
+/** A gateway with its own emulator for one describe block, the emulator reset before each test. */
+function useGateway(env: Record<string, string> = lossEnv): { h: Harness; emulator: Emulator } {
+  const g = {} as { h: Harness; emulator: Emulator };
+  beforeAll(async () => {
+    g.emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+    g.h = await startHarness({ env, sharedEmulator: g.emulator });
+  });
+  afterAll(async () => {
+    await g.h?.close();
+    await g.emulator?.close();
+  });
+  beforeEach(() => g.emulator.reset());
+  return g;
+}
+
 /** The loss scenarios, run against a harness of either store. */
 function lossScenarios(setup: () => { h: Harness; emulator: Emulator }) {
   it('an answer that comes after UPSTREAM_TIMEOUT_MS: the callback adopts the job, it is listed and delivered', async () => {
@@ -86,24 +101,14 @@ function lossScenarios(setup: () => { h: Harness; emulator: Emulator }) {
 }
 
 describe('SQLite: lost create answers', () => {
-  let h: Harness;
-  let emulator: Emulator;
-  beforeAll(async () => {
-    emulator = await createEmulator({ jobDurationMs: 3_600_000 });
-    h = await startHarness({ env: lossEnv, sharedEmulator: emulator });
-  });
-  afterAll(async () => {
-    await h.close();
-    await emulator.close();
-  });
-  beforeEach(() => emulator.reset());
+  const g = useGateway();
 
-  lossScenarios(() => ({ h, emulator }));
+  lossScenarios(() => g);
 
   it('a create that made nothing upstream is closed as failed after RECONCILE_GIVE_UP_MS and pruned', async () => {
-    const short = await startHarness({ env: { ...lossEnv, RECONCILE_GIVE_UP_MS: '1000' }, sharedEmulator: emulator });
+    const short = await startHarness({ env: { ...lossEnv, RECONCILE_GIVE_UP_MS: '1000' }, sharedEmulator: g.emulator });
     try {
-      emulator.addFault({ operation: 'CreatePictureModelingJob', drop: true });
+      g.emulator.addFault({ operation: 'CreatePictureModelingJob', drop: true });
       expect((await upload(short, { name: uniqueName('never') })).__typename).toBe('MssError');
       expect(await short.gateway.services.store.listUnlinked(Date.now() + 1, 100)).toHaveLength(1);
       await new Promise((r) => setTimeout(r, 1100));
@@ -119,21 +124,21 @@ describe('SQLite: lost create answers', () => {
   it('the gateway killed (SIGKILL) mid-create: after a restart on the same store the job is adopted and delivered', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const env = gatewayEnv(emulator, port, dir, { RECONCILE_AFTER_MS: '0' });
+    const env = gatewayEnv(g.emulator, port, dir, { RECONCILE_AFTER_MS: '0' });
     const url = `http://127.0.0.1:${port}`;
     let child = await spawnListening(env);
     try {
       const name = uniqueName('killed');
-      emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: 5000 });
+      g.emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: 5000 });
       const pending = uploadPhoto(url, { file: makePng(24, 24), input: { name } }).catch((error: unknown) => error);
-      const upstream = await waitFor(() => upstreamJobNamed(emulator, name));
+      const upstream = await waitFor(() => upstreamJobNamed(g.emulator, name));
       child.kill('SIGKILL');
       await pending;
       child = await spawnListening(env);
       const client = wsClient(`ws://127.0.0.1:${port}/graphql`);
       const all = subscribe(client);
       await new Promise((r) => setTimeout(r, 200));
-      emulator.world.complete(upstream.job_id);
+      g.emulator.world.complete(upstream.job_id);
       await waitFor(() => all.events.some((e) => e.data.pictureModelingJobCompleted.jobId === upstream.job_id));
       const listed = (await gql(url, LIST)).body.data.pictureModelingJobs.jobs;
       expect(listed.find((j: { jobId: string }) => j.jobId === upstream.job_id)).toMatchObject({ name, state: 'SUCCEED' });
@@ -145,111 +150,91 @@ describe('SQLite: lost create answers', () => {
 });
 
 describe('idempotent creates', () => {
-  let h: Harness;
-  let emulator: Emulator;
-  beforeAll(async () => {
-    emulator = await createEmulator({ jobDurationMs: 3_600_000 });
-    h = await startHarness({ env: lossEnv, sharedEmulator: emulator });
-  });
-  afterAll(async () => {
-    await h.close();
-    await emulator.close();
-  });
-  beforeEach(() => emulator.reset());
+  const g = useGateway();
 
   it('a repeat returns the first job, with no second upstream create', async () => {
     const input = { name: uniqueName('idem'), idempotencyKey: 'k-sequential' };
-    const first = await upload(h, input);
-    const second = await upload(h, input);
+    const first = await upload(g.h, input);
+    const second = await upload(g.h, input);
     expect(first.__typename).toBe('PictureModelingJobCreated');
     expect(second).toMatchObject({ __typename: 'PictureModelingJobCreated', jobId: first.jobId, modelAssetId: first.modelAssetId });
-    expect(emulator.countReceived('CreatePictureModelingJob')).toBe(1);
+    expect(g.emulator.countReceived('CreatePictureModelingJob')).toBe(1);
   });
 
   it('overlapping repeats wait for the first', async () => {
-    emulator.setLatency(250);
+    g.emulator.setLatency(250);
     try {
       const input = { name: uniqueName('idem'), idempotencyKey: 'k-concurrent' };
-      const results = await Promise.all([upload(h, input), upload(h, input), upload(h, input)]);
+      const results = await Promise.all([upload(g.h, input), upload(g.h, input), upload(g.h, input)]);
       expect(new Set(results.map((r) => r.jobId)).size).toBe(1);
       expect(results[0].__typename).toBe('PictureModelingJobCreated');
-      expect(emulator.countReceived('CreatePictureModelingJob')).toBe(1);
+      expect(g.emulator.countReceived('CreatePictureModelingJob')).toBe(1);
     } finally {
-      emulator.setLatency(0);
+      g.emulator.setLatency(0);
     }
   });
 
   it('the same key with another input is GATEWAY.IDEMPOTENCY_KEY_REUSED (422)', async () => {
-    await upload(h, { name: uniqueName('idem'), idempotencyKey: 'k-reused' });
-    const reused = await upload(h, { name: uniqueName('other'), idempotencyKey: 'k-reused' });
+    await upload(g.h, { name: uniqueName('idem'), idempotencyKey: 'k-reused' });
+    const reused = await upload(g.h, { name: uniqueName('other'), idempotencyKey: 'k-reused' });
     expect(reused).toMatchObject({ __typename: 'MssError', errorCode: 'GATEWAY.IDEMPOTENCY_KEY_REUSED', httpStatus: 422, origin: 'GATEWAY' });
-    expect(emulator.countReceived('CreatePictureModelingJob')).toBe(1);
+    expect(g.emulator.countReceived('CreatePictureModelingJob')).toBe(1);
   });
 
   it('a retry after a timeout returns the job the first attempt made', async () => {
-    emulator.world.callbackMode = 'suppress';
+    g.emulator.world.callbackMode = 'suppress';
     try {
       const input = { name: uniqueName('idem'), idempotencyKey: 'k-timeout' };
-      emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: 1200 });
-      expect((await upload(h, input)).errorCode).toBe('GATEWAY.UPSTREAM_TIMEOUT');
-      const upstream = await waitFor(() => upstreamJobNamed(emulator, input.name));
-      const retry = await upload(h, input);
+      g.emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: 1200 });
+      expect((await upload(g.h, input)).errorCode).toBe('GATEWAY.UPSTREAM_TIMEOUT');
+      const upstream = await waitFor(() => upstreamJobNamed(g.emulator, input.name));
+      const retry = await upload(g.h, input);
       expect(retry).toMatchObject({ __typename: 'PictureModelingJobCreated', jobId: upstream.job_id });
-      expect(emulator.countReceived('CreatePictureModelingJob')).toBe(1);
+      expect(g.emulator.countReceived('CreatePictureModelingJob')).toBe(1);
     } finally {
-      emulator.world.callbackMode = 'normal';
+      g.emulator.world.callbackMode = 'normal';
     }
   });
 
   it('a key that fails upstream is released: a retry creates afresh', async () => {
-    emulator.addFault({ operation: 'CreatePictureModelingJob', status: 500, body: { error_code: 'MSS.00000004', error_msg: 'Internal Error' } });
+    g.emulator.addFault({ operation: 'CreatePictureModelingJob', status: 500, body: { error_code: 'MSS.00000004', error_msg: 'Internal Error' } });
     const input = { name: uniqueName('idem'), idempotencyKey: 'k-released' };
     // A 500 may or may not have made a job: the key stays held while that is found out.
-    expect((await upload(h, input)).errorCode).toBe('MSS.00000004');
-    emulator.addFault({ operation: 'CreatePictureModelingJob', status: 400, body: { error_code: 'MSS.00000003', error_msg: 'bad' } });
+    expect((await upload(g.h, input)).errorCode).toBe('MSS.00000004');
+    g.emulator.addFault({ operation: 'CreatePictureModelingJob', status: 400, body: { error_code: 'MSS.00000003', error_msg: 'bad' } });
     const other = { name: uniqueName('idem'), idempotencyKey: 'k-released-400' };
-    expect((await upload(h, other)).errorCode).toBe('MSS.00000003');
-    expect((await upload(h, other)).__typename).toBe('PictureModelingJobCreated');
+    expect((await upload(g.h, other)).errorCode).toBe('MSS.00000003');
+    expect((await upload(g.h, other)).__typename).toBe('PictureModelingJobCreated');
   });
 
   it('a malformed key is refused before anything is sent', async () => {
     for (const idempotencyKey of ['', 'x'.repeat(129), 'naïve']) {
-      expect(await upload(h, { name: uniqueName('idem'), idempotencyKey })).toMatchObject({ __typename: 'MssError', errorCode: 'MSS.00000003', httpStatus: 400 });
+      expect(await upload(g.h, { name: uniqueName('idem'), idempotencyKey })).toMatchObject({ __typename: 'MssError', errorCode: 'MSS.00000003', httpStatus: 400 });
     }
-    expect(emulator.countReceived('CreatePictureModelingJob')).toBe(0);
+    expect(g.emulator.countReceived('CreatePictureModelingJob')).toBe(0);
   });
 });
 
 describe('createPictureModelingJobFromUrl', () => {
-  let h: Harness;
-  let emulator: Emulator;
-  beforeAll(async () => {
-    emulator = await createEmulator({ jobDurationMs: 3_600_000 });
-    h = await startHarness({ env: lossEnv, sharedEmulator: emulator });
-  });
-  afterAll(async () => {
-    await h.close();
-    await emulator.close();
-  });
-  beforeEach(() => emulator.reset());
+  const g = useGateway();
 
   it('creates through CreatePictureModelingByUrlJob (signed JSON), then completes like an upload', async () => {
     const name = uniqueName('url');
-    const { body } = await gql(h.url, FROM_URL, { input: { pictureUrl: 'https://photos.example.com/face.jpg', styleId: 'system_female_001', name, idempotencyKey: 'url-1' } });
+    const { body } = await gql(g.h.url, FROM_URL, { input: { pictureUrl: 'https://photos.example.com/face.jpg', styleId: 'system_female_001', name, idempotencyKey: 'url-1' } });
     const created = body.data.createPictureModelingJobFromUrl;
     expect(created).toMatchObject({ __typename: 'PictureModelingJobCreated', job: { id: created.jobId, state: 'WAITING', name } });
-    const call = emulator.calls.find((c) => c.operation === 'CreatePictureModelingByUrlJob');
+    const call = g.emulator.calls.find((c) => c.operation === 'CreatePictureModelingByUrlJob');
     expect(call?.status).toBe(200);
-    const client = wsClient(h.wsUrl);
+    const client = wsClient(g.h.wsUrl);
     const sub = subscribe(client, { jobId: created.jobId });
     await new Promise((r) => setTimeout(r, 100));
-    emulator.world.complete(created.jobId);
+    g.emulator.world.complete(created.jobId);
     await sub.done;
     expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId: created.jobId, state: 'SUCCEED' });
     // The same key again: the same job, no second create.
-    const again = await gql(h.url, FROM_URL, { input: { pictureUrl: 'https://photos.example.com/face.jpg', styleId: 'system_female_001', name, idempotencyKey: 'url-1' } });
+    const again = await gql(g.h.url, FROM_URL, { input: { pictureUrl: 'https://photos.example.com/face.jpg', styleId: 'system_female_001', name, idempotencyKey: 'url-1' } });
     expect(again.body.data.createPictureModelingJobFromUrl.jobId).toBe(created.jobId);
-    expect(emulator.countReceived('CreatePictureModelingByUrlJob')).toBe(1);
+    expect(g.emulator.countReceived('CreatePictureModelingByUrlJob')).toBe(1);
     await client.dispose();
   });
 
@@ -263,10 +248,10 @@ describe('createPictureModelingJobFromUrl', () => {
       { pictureUrl: 'https://example.com/a.jpg', name: 'bad\u202Ename' },
     ];
     for (const input of cases) {
-      const { body } = await gql(h.url, FROM_URL, { input: { styleId: 'system_male_001', name: uniqueName('url'), ...input } });
+      const { body } = await gql(g.h.url, FROM_URL, { input: { styleId: 'system_male_001', name: uniqueName('url'), ...input } });
       expect(body.data.createPictureModelingJobFromUrl).toMatchObject({ __typename: 'MssError', errorCode: 'MSS.00000003', httpStatus: 400, origin: 'GATEWAY' });
     }
-    expect(emulator.calls).toHaveLength(0);
+    expect(g.emulator.calls).toHaveLength(0);
   });
 });
 

@@ -39,5 +39,8 @@ export function useStylesCache(ttlMs: number, cache: Cache, onError: (error: unk
     ignoredTypes: NEVER_CACHED,
     // Nothing cached ever depends on a mutation's entities.
     invalidateViaMutation: false,
+    // Queries over HTTP only: subscriptions (graphql-ws has no request here, SSE asks for an
+    // event stream) would pay for result bookkeeping on every event and never be cached.
+    enabled: (request) => request instanceof Object && request.method !== 'OPTIONS' && !(request.headers.get('accept') ?? '').includes('text/event-stream'),
   }) as Plugin;
 }
