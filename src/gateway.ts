@@ -110,7 +110,16 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const tokens = createCallbackTokens(callbackSecret, config.callbackTokenTtlSeconds);
   const relay = createRelay({ secret: relaySecret, allowPrivate: config.relayAllowPrivate, log, metrics });
   const jobs = createJobService({ client, store, bus, log, metrics, onCompleted: (record) => relay.send(record) });
-  const reconciler = createReconciler({ store, client, jobs, log, metrics, afterMs: config.reconcileAfterMs, giveUpMs: config.limits.reconcileGiveUpMs });
+  const reconciler = createReconciler({
+    store,
+    client,
+    jobs,
+    log,
+    metrics,
+    afterMs: config.reconcileAfterMs,
+    giveUpMs: config.limits.reconcileGiveUpMs,
+    keepLinkedMs: config.callbackTokenTtlSeconds * 1000,
+  });
   const authenticator = createAuthenticator(config.auth);
   let trustedDocuments: TrustedDocuments;
   try {

@@ -41,7 +41,7 @@ const registration = (owner: string, extra: Partial<NewRegistration> = {}): NewR
 describe.each([
   ['sqlite', async () => createSqliteStore(join(tempDir(), 'contract.db'))],
   ['redis', async () => createRedisBackend(redis.url, 3600, createLogger('silent')).store],
-] as const)('%s store', (_name, open) => {
+] as const)('%s store', (backend, open) => {
   let store: GatewayStore;
   beforeAll(async () => {
     store = await open();
@@ -131,6 +131,19 @@ describe.each([
     expect((await store.listUnlinked(Date.now() + 1, 10_000)).map((u) => u.nonce)).not.toContain(r.nonce);
     // A second link (the create answer after an adoption) keeps the stored record.
     expect((await store.linkRegistration(r.nonce, { ...record, name: 'later' })).record.name).toBe(record.name);
+  });
+
+  it('linked registrations can be pruned once their tokens have expired; unlinked ones stay', async () => {
+    const owner = unique('owner');
+    const linked = registration(owner, { createdAt: 1000 });
+    const open = registration(owner, { createdAt: 1000 });
+    await store.openRegistration(linked, 10);
+    await store.openRegistration(open, 10);
+    await store.linkRegistration(linked.nonce, job(owner, { callbackNonce: linked.nonce }));
+    await store.pruneRegistrations(2000);
+    // Redis expires them with their tokens instead; either way an unlinked one is never pruned here.
+    expect(await store.findRegistration(open.nonce)).toMatchObject({ jobId: null });
+    if (backend === 'sqlite') expect(await store.findRegistration(linked.nonce)).toBeUndefined();
   });
 
   it('a secret is generated once; a lease has one holder at a time', async () => {

@@ -34,6 +34,8 @@ export function createReconciler(deps: {
   /** A registration still unlinked after this long is looked for. */
   afterMs: number;
   giveUpMs: number;
+  /** Linked registrations are kept this long (the notify_url token's lifetime), then pruned. */
+  keepLinkedMs: number;
 }): Reconciler {
   /** Upstream jobs created since `since`, by name (names are unique per account). */
   async function jobsByNameSince(since: number, wanted: ReadonlySet<string>): Promise<Map<string, PictureModelingInfo>> {
@@ -59,6 +61,7 @@ export function createReconciler(deps: {
     reconcile,
     async pass(instanceId) {
       const now = Date.now();
+      await deps.store.pruneRegistrations(now - deps.keepLinkedMs);
       const due: Registration[] = [];
       for (const registration of await deps.store.listUnlinked(now - deps.afterMs, 100)) {
         if (await deps.store.acquireLease(`reconcile:${registration.nonce}`, instanceId, 30_000)) due.push(registration);

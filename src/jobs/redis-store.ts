@@ -176,6 +176,10 @@ export function createRedisBackend(url: string, registrationTtlSeconds: number, 
       }
       return out;
     },
+    async pruneRegistrations() {
+      // Registrations expire with their tokens (EXPIRE at creation).
+      return 0;
+    },
     async findIdempotent(owner, key) {
       const raw = await redis.get(idemKey(owner, key));
       return raw ? (JSON.parse(raw) as { nonce: string; fingerprint: string }) : undefined;

@@ -215,6 +215,7 @@ export function createSqliteStore(path: string): GatewayStore {
     `INSERT INTO idempotency (owner, key, nonce, fingerprint, expires_at) VALUES (@owner, @key, @nonce, @fingerprint, @expiresAt)
      ON CONFLICT(owner, key) DO UPDATE SET nonce = @nonce, fingerprint = @fingerprint, expires_at = @expiresAt`,
   );
+  const pruneLinked = db.prepare('DELETE FROM registrations WHERE job_id IS NOT NULL AND created_at < ?');
   const deleteIdempotent = db.prepare('DELETE FROM idempotency WHERE owner = ? AND key = ? AND nonce = ?');
   const pruneIdempotent = db.prepare('DELETE FROM idempotency WHERE expires_at <= ?');
   const insertSecret = db.prepare('INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING');
@@ -292,6 +293,9 @@ export function createSqliteStore(path: string): GatewayStore {
     },
     async listUnlinked(before, limit) {
       return (selectUnlinked.all(before, limit) as RegistrationRow[]).map(toRegistration);
+    },
+    async pruneRegistrations(before) {
+      return pruneLinked.run(before).changes;
     },
     async findIdempotent(owner, key) {
       return selectIdempotent.get(owner, key, Date.now()) as { nonce: string; fingerprint: string } | undefined;

@@ -63,6 +63,8 @@ export interface RegistrationStore {
   removeRegistration(registration: Registration | NewRegistration): Promise<void>;
   /** Registrations still without a job id, created before `before`, oldest first. */
   listUnlinked(before: number, limit: number): Promise<Registration[]>;
+  /** Forgets linked registrations created before `before` (their notify_url tokens have expired); returns how many. */
+  pruneRegistrations(before: number): Promise<number>;
   /** The registration holding an idempotency key, if the key is still held. */
   findIdempotent(owner: string, key: string): Promise<{ nonce: string; fingerprint: string } | undefined>;
 }
