@@ -65,11 +65,13 @@ async function main(): Promise<void> {
     `  GraphQL (HTTP, multipart, SSE): ${server.url}/graphql`,
     `  GraphQL over WebSocket:         ${server.url.replace(/^http/, 'ws')}/graphql`,
     `  Health / readiness / metrics:   ${server.url}/health  ${server.url}/ready  ${server.url}/metrics`,
+    ...(config.graphiql ? [`  Demo page / GraphiQL:           ${server.url}/  ${server.url}/graphql (in a browser)`] : []),
     `  notify_url base:                ${gateway.services.publicUrl()}`,
     emulator
       ? `  Upstream: embedded MetaStudio emulator at ${emulator.url} (jobs take ${config.emulatorJobDurationMs} ms)`
       : `  Upstream: ${upstream.endpoint}`,
     `  Store: ${config.redisUrl ? 'Redis' : `SQLite at ${config.databasePath}`}`,
+    `  Identity: ${config.auth.enabled ? 'required (JWT or API key)' : 'off: every caller is anonymous'}${config.tracing ? '; traces exported over OTLP' : ''}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
