@@ -2,7 +2,6 @@
  * Sends prepared requests over one keep-alive undici Pool and turns every outcome into
  * either a parsed body or a MetaStudioError. Knows nothing about individual operations.
  */
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { Pool, errors as undiciErrors } from 'undici';
@@ -91,16 +90,14 @@ export function createTransport(options: TransportOptions): Transport {
       timer ??= setTimeout(() => deadline.abort(timedOut()), options.timeoutMs);
     };
     const signal = send.signal ? AbortSignal.any([send.signal, deadline.signal]) : deadline.signal;
-    let body: PreparedRequest['body'] | Readable | null = prepared.body ?? null;
+    let body: PreparedRequest['body'] | AsyncIterable<Uint8Array> | null = prepared.body ?? null;
     if (send.stream) {
       const source = send.stream;
-      body = Readable.from(
-        (async function* () {
-          yield* source;
-          startClock();
-        })(),
-        { objectMode: false },
-      );
+      // undici streams an async iterable as it is: no stream wrapper in between.
+      body = (async function* () {
+        yield* source;
+        startClock();
+      })();
     } else {
       startClock();
     }
@@ -108,7 +105,8 @@ export function createTransport(options: TransportOptions): Transport {
     const headers = { ...prepared.headers };
     injectTraceContext(headers);
     try {
-      const response = await (send.stream ? uploadPool : pool).request({ method: prepared.method, path: prepared.path, headers, body, signal });
+      // undici takes async iterables as bodies at run time; its types list only Readable.
+      const response = await (send.stream ? uploadPool : pool).request({ method: prepared.method, path: prepared.path, headers, body: body as string | null, signal });
       startClock();
       status = response.statusCode;
       requestId = headerString(response.headers['x-request-id']);

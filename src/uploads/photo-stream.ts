@@ -28,8 +28,6 @@ export interface InspectOptions {
   headerCap?: number;
 }
 
-const MAX_CHUNK = 64 * 1024;
-
 /** Smallest growth of the buffered header between two attempts to parse it. */
 const JUDGE_EVERY_BYTES = 512;
 
@@ -78,9 +76,8 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
       const firstChunk = joined;
       const ended = done;
       async function* body(): AsyncGenerator<Uint8Array> {
-        // Header bytes go on in socket-sized views (no copies): downstream encoders copy
-        // anything larger than 64 KiB.
-        for (let at = 0; at < firstChunk.length; at += MAX_CHUNK) yield firstChunk.subarray(at, at + MAX_CHUNK);
+        // The bytes already read go on as one view of the header buffer (no copy).
+        yield firstChunk;
         if (!ended) {
           for (;;) {
             const more = await iterator.next();
