@@ -108,7 +108,13 @@ export async function createJob(services: Services, principal: Principal, fields
     .digest('hex');
 
   if (fields.idempotencyKey) {
-    const held = await store.findIdempotent(owner, fields.idempotencyKey);
+    let held: Awaited<ReturnType<typeof store.findIdempotent>>;
+    try {
+      held = await store.findIdempotent(owner, fields.idempotencyKey);
+    } catch (error) {
+      plan.discard?.();
+      throw storeUnavailable(error);
+    }
     if (held) {
       plan.discard?.();
       const replayed = await replay(services, held, fingerprint);
@@ -223,6 +229,14 @@ async function settleFailure(services: Services, registration: NewRegistration, 
  */
 async function replay(services: Services, held: { nonce: string; fingerprint: string }, fingerprint: string): Promise<CreatedJob | undefined> {
   if (held.fingerprint !== fingerprint) throw idempotencyKeyReused();
+  try {
+    return await waitForFirstAttempt(services, held);
+  } catch (error) {
+    throw isMetaStudioError(error) ? error : storeUnavailable(error);
+  }
+}
+
+async function waitForFirstAttempt(services: Services, held: { nonce: string }): Promise<CreatedJob | undefined> {
   const { store, reconciler, config } = services;
   const deadline = Date.now() + config.upstream.timeoutMs + 5000;
   for (;;) {
