@@ -115,3 +115,21 @@ export async function pool<T, R>(items: T[], concurrency: number, task: (item: T
   );
   return results;
 }
+
+/** A peer implementation (bench/peers/<kind>.ts) in its own process, in front of the same emulator. */
+export async function startPeerProcess(kind: 'floor' | 'apollo', emulator: { url: string; config: { projectId: string; ak: string; sk: string } }): Promise<GatewayProcess> {
+  const port = await freePort();
+  const child = await spawnListening(
+    {
+      ...process.env,
+      PORT: String(port),
+      EMULATOR_URL: emulator.url,
+      METASTUDIO_PROJECT_ID: emulator.config.projectId,
+      CLOUD_SDK_AK: emulator.config.ak,
+      CLOUD_SDK_SK: emulator.config.sk,
+    },
+    { entry: `bench/peers/${kind}.ts`, inheritStderr: true },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  return { url, wsUrl: `ws://127.0.0.1:${port}/graphql`, pid: child.pid!, child, stop: async () => void (await stopProcess(child)) };
+}

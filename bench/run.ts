@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks startup soak]`: each figure is
+ * `npm run bench [-- uploads subscriptions cluster callbacks startup peers soak]`: each figure is
  * a ratio against a baseline measured in the same run, or a measured size; results go to
- * stdout and to bench/results/latest.json. The soak (5 minutes, `--seconds=N`) runs only
- * when named.
+ * stdout and to bench/results/latest.json. `peers` (the floor and Apollo side by side) and
+ * the soak (5 minutes, `--seconds=N`) run only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchCallbacks, reportCallbacks } from './callbacks.js';
 import { benchCluster, reportCluster } from './cluster.js';
+import { benchPeers, reportPeers } from './peers.js';
 import { benchSoak, reportSoak } from './soak.js';
 import { benchStartup, reportStartup } from './startup.js';
 import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
@@ -28,6 +29,7 @@ const PARTS = [
   part('cluster', true, benchCluster, reportCluster),
   part('callbacks', true, () => benchCallbacks(), reportCallbacks),
   part('startup', true, () => benchStartup(), reportStartup),
+  part('peers', false, benchPeers, reportPeers),
   part('soak', false, () => benchSoak(), reportSoak),
 ];
 

@@ -37,12 +37,13 @@ function multipartUpload(name: string, head: Buffer, size: number, filler: Buffe
   return { body: body(), length: pre.length + size + post.length };
 }
 
-async function uploadThroughGateway(gw: GatewayProcess, name: string, head: Buffer, size: number, filler: Buffer): Promise<number> {
+export async function uploadThroughGateway(gw: Pick<GatewayProcess, 'url'>, name: string, head: Buffer, size: number, filler: Buffer): Promise<number> {
   const { body, length } = multipartUpload(name, head, size, filler);
   const started = performance.now();
   const res = await request(`${gw.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': String(length), 'x-graphql-yoga-csrf': '1' },
+    // Both CSRF headers: the gateway takes either, Apollo Server only its own.
+    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': String(length), 'x-graphql-yoga-csrf': '1', 'apollo-require-preflight': '1' },
     body: Readable.from(body),
   });
   const json = (await res.body.json()) as any;
