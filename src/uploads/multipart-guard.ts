@@ -57,8 +57,19 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
   let headerSize = 0;
 
   const onData = (chunk: Buffer) => {
-    let data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    let base = offset;
+    let data = chunk;
+    let base = offset + carry.length;
+    if (carry.length > 0) {
+      // In a part's body the carried tail only matters if a delimiter straddles the two
+      // chunks: check that seam instead of copying every chunk of a large photo.
+      // (A chunk shorter than the tail cannot replace it: join those too.)
+      const straddles =
+        mode !== 'body' || chunk.length < delimiter.length - 1 || Buffer.concat([carry, chunk.subarray(0, delimiter.length - 1)]).includes(delimiter);
+      if (straddles) {
+        data = Buffer.concat([carry, chunk]);
+        base = offset;
+      }
+    }
     for (;;) {
       if (mode === 'epilogue') {
         carry = Buffer.alloc(0);

@@ -1,0 +1,63 @@
+/** The raw-part guard is a linear scanner: whatever the chunking, it sees the same parts and the same file start. */
+import type { IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { watchMultipart } from '../src/uploads/multipart-guard.js';
+import { encodeParts } from './support/multipart.js';
+
+function feed(body: Buffer, contentType: string, sizes: () => number) {
+  const req = Object.assign(new PassThrough(), { headers: { 'content-length': String(body.length) } }) as unknown as IncomingMessage & PassThrough;
+  const guard = watchMultipart(req, contentType);
+  for (let at = 0; at < body.length; ) {
+    const n = Math.max(1, sizes());
+    req.write(body.subarray(at, at + n));
+    at += n;
+  }
+  req.end();
+  req.resume();
+  return guard;
+}
+
+/** A seeded generator: the same "random" chunking on every run. */
+function seeded(seed: number) {
+  let state = seed;
+  return (below: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state % below;
+  };
+}
+
+describe('multipart guard', () => {
+  const file = Buffer.alloc(300_000, 0x2d); // dashes, to tempt a sloppy delimiter search
+  const { body, contentType } = encodeParts([
+    { name: 'operations', value: '{"query":"x"}' },
+    { name: 'map', value: '{"0":["variables.f"]}' },
+    { name: '0', value: file, filename: 'a.jpg', type: 'image/jpeg' },
+    { name: 'extra', value: 'after the file' },
+  ]);
+
+  for (const [label, sizes] of [
+    ['one chunk', () => body.length],
+    ['1-byte chunks', () => 1],
+    ['random small chunks', ((r) => () => 1 + r(40))(seeded(7))],
+    ['64 KiB chunks', () => 65_536],
+    ['random large chunks', ((r) => () => 1 + r(100_000))(seeded(11))],
+  ] as const) {
+    it(`${label}: every part, and the file's size from Content-Length`, async () => {
+      const guard = feed(body, contentType, sizes);
+      const parts = await guard.ended();
+      expect(parts).toEqual([
+        { name: 'operations', filename: undefined },
+        { name: 'map', filename: undefined },
+        { name: '0', filename: 'a.jpg' },
+        { name: 'extra', filename: undefined },
+      ]);
+      // The file is not the last part here, so the hint (which assumes it is) overshoots by the trailing part.
+      const trailing = Buffer.byteLength('\r\n--test-boundary-7d9f\r\nContent-Disposition: form-data; name="extra"\r\n\r\nafter the file');
+      const hint = guard.sizeHint()!;
+      expect(hint.max - hint.min).toBe(2);
+      expect(file.length + trailing).toBeGreaterThanOrEqual(hint.min);
+      expect(file.length + trailing).toBeLessThanOrEqual(hint.max);
+    });
+  }
+});
