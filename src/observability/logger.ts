@@ -35,8 +35,3 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     destination as never,
   );
 }
-
-/** Callback URLs carry a credential: logs keep only the path prefix. */
-export function redactCallbackUrl(url: string): string {
-  return url.replace(/(\/callbacks\/picture-modeling\/)[^/?#]+/, '$1[redacted]');
-}
