@@ -78,7 +78,9 @@ describe('traces', () => {
     expect(delivery.startTime[0] * 1e9 + delivery.startTime[1]).toBeGreaterThanOrEqual(show.endTime[0] * 1e9 + show.endTime[1]);
     expect(delivery.attributes).toMatchObject({ 'metastudio.job.id': jobId, 'metastudio.job.state': 'SUCCEED' });
     // The notify_url token is a credential: it appears in no span.
-    const token = h.emulator.world.callbacks.at(-1)!.url.split('/').pop()!;
+    // The emulator records its callback once the gateway's answer reaches it, which can be after the spans end.
+    const sent = await waitFor(() => h.emulator.world.callbacks.find((c) => c.jobId === jobId));
+    const token = sent.url.split('/').pop()!;
     expect(JSON.stringify(spans.map((s) => [s.name, s.attributes]))).not.toContain(token);
     await client.dispose();
   });
