@@ -62,11 +62,13 @@ export function createReconciler(deps: {
     async pass(instanceId) {
       const now = Date.now();
       await deps.store.pruneRegistrations(now - deps.keepLinkedMs);
+      // One read serves the gauge and the pass: the oldest 100 old enough are looked for.
+      const unlinked = await deps.store.listUnlinked(now + 1, 10_000);
+      deps.metrics.unlinkedRegistrations.set(unlinked.length);
       const due: Registration[] = [];
-      for (const registration of await deps.store.listUnlinked(now - deps.afterMs, 100)) {
+      for (const registration of unlinked.filter((r) => r.createdAt < now - deps.afterMs).slice(0, 100)) {
         if (await deps.store.acquireLease(`reconcile:${registration.nonce}`, instanceId, 30_000)) due.push(registration);
       }
-      deps.metrics.unlinkedRegistrations.set((await deps.store.listUnlinked(now + 1, 10_000)).length);
       if (due.length === 0) return;
       // One listing for the whole pass, from the oldest attempt on.
       let found: Map<string, PictureModelingInfo>;
