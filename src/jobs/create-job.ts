@@ -92,6 +92,13 @@ export interface CreatePlan {
   send: (notifyUrl: string) => Promise<UpstreamResult<CreatePictureModelingJobResponse>>;
 }
 
+const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJob => ({
+  jobId: record.jobId,
+  modelAssetId: record.modelAssetId ?? '',
+  requestId,
+  record,
+});
+
 /** Fails that prove no job was created upstream: its registration can go at once. */
 function createdNothing(error: unknown): boolean {
   if (!isMetaStudioError(error)) return false;
@@ -203,7 +210,7 @@ export async function createJob(services: Services, principal: Principal, fields
     // The job exists upstream and its registration is stored: the reconciler links it later.
     log.error({ jobId: data.job_id, err: (error as Error).message }, 'created job could not be linked; it will be reconciled');
   }
-  return { jobId: data.job_id, modelAssetId: record.modelAssetId ?? '', requestId, record };
+  return createdFrom(record, requestId);
 }
 
 /** After a failed send: forget a create that made nothing, keep one that may have made a job. */
@@ -244,12 +251,12 @@ async function waitForFirstAttempt(services: Services, held: { nonce: string }):
     if (!registration) return undefined;
     if (registration.jobId) {
       const record = await store.getJob(registration.jobId);
-      if (record) return { jobId: record.jobId, modelAssetId: record.modelAssetId ?? '', requestId: undefined, record };
+      if (record) return createdFrom(record, undefined);
     }
     const stale = Date.now() - registration.createdAt > config.reconcileAfterMs;
     if (registration.status === 'unanswered' || stale || Date.now() > deadline) {
       const adopted = await reconciler.reconcile(registration);
-      if (adopted) return { jobId: adopted.jobId, modelAssetId: adopted.modelAssetId ?? '', requestId: undefined, record: adopted };
+      if (adopted) return createdFrom(adopted, undefined);
       throw upstreamTimeout(
         'The first attempt with this idempotencyKey got no answer from MetaStudio and its job is not found yet; retry later with the same key',
       );
