@@ -104,8 +104,12 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
         // Attached before busboy, so it sees each chunk first.
         const guard: MultipartGuard = watchMultipart(req, contentType);
         const stopIdle = watchIdle(req, options.idleTimeoutMs, () => {
-          req.destroy(Object.assign(new Error(`The upload sent no bytes for ${options.idleTimeoutMs} ms`), { code: 'UPLOAD_IDLE' }));
+          req.destroy(new Error(`The upload sent no bytes for ${options.idleTimeoutMs} ms`));
         });
+        const stopWatching = () => {
+          guard.dispose();
+          stopIdle();
+        };
         let operations: unknown;
         try {
           operations = await processRequest(req, res as ServerResponse, {
@@ -115,8 +119,7 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
             maxFiles: 1,
           });
         } catch (error) {
-          guard.dispose();
-          stopIdle();
+          stopWatching();
           const status = (error as { status?: number }).status;
           const extra = extraParts(guard.parts(), 1);
           if (extra.length > 0) throw httpError(describeExtra(extra), 400);
@@ -124,8 +127,7 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
         }
         const uploads = collectUploads(operations);
         if (uploads.length > 1) {
-          guard.dispose();
-          stopIdle();
+          stopWatching();
           throw httpError(`One file per request: this request maps ${uploads.length} files`, 400);
         }
         try {
@@ -145,13 +147,11 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
           complete.catch(() => {});
           for (const file of files) factsByFile.set(file, { sizeHint: guard.sizeHint(), complete });
         } catch (error) {
-          guard.dispose();
-          stopIdle();
+          stopWatching();
           throw httpError((error as Error).message, 400);
         }
         if (uploads.length === 0) {
-          guard.dispose();
-          stopIdle();
+          stopWatching();
         }
         return operations as never;
       });
