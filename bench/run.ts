@@ -1,13 +1,12 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks startup peers soak]`: each figure is
+ * `npm run bench [-- uploads subscriptions cluster callbacks startup soak] [--runs=N]`: each figure is
  * a ratio against a baseline measured in the same run, or a measured size; results go to
- * stdout and to bench/results/latest.json. `peers` (the floor and Apollo side by side) and
- * the soak (5 minutes, `--seconds=N`) run only when named.
+ * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
+ * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) runs only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchCallbacks, reportCallbacks } from './callbacks.js';
 import { benchCluster, reportCluster } from './cluster.js';
-import { benchPeers, reportPeers } from './peers.js';
 import { benchSoak, reportSoak } from './soak.js';
 import { benchStartup, reportStartup } from './startup.js';
 import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
@@ -24,14 +23,18 @@ const part = <R>(name: string, byDefault: boolean, run: () => Promise<R>, report
   ({ name, byDefault, run, report }) as Part<unknown>;
 
 const PARTS = [
-  part('uploads', true, benchUploads, reportUploads),
+  part('uploads', true, () => benchUploads({ runs: runsArg() }), reportUploads),
   part('subscriptions', true, benchSubscriptions, reportSubscriptions),
   part('cluster', true, benchCluster, reportCluster),
   part('callbacks', true, () => benchCallbacks(), reportCallbacks),
   part('startup', true, () => benchStartup(), reportStartup),
-  part('peers', false, benchPeers, reportPeers),
   part('soak', false, () => benchSoak(), reportSoak),
 ];
+
+function runsArg(): number | undefined {
+  const arg = process.argv.find((a) => a.startsWith('--runs='));
+  return arg ? Number(arg.slice('--runs='.length)) : undefined;
+}
 
 const wanted = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };

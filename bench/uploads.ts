@@ -1,12 +1,27 @@
 /**
- * Upload benchmarks (issue 3): latency through the gateway vs straight to the upstream,
- * peak RSS growth of the gateway while large uploads stream through, and throughput.
+ * `npm run bench -- uploads`: the same GraphQL multipart create through this gateway,
+ * through a raw node:http + busboy pass-through with no GraphQL (the floor,
+ * bench/peers/floor.ts) and through Apollo Server 4 + graphql-upload (bench/peers/apollo.ts),
+ * interleaved in one run, against a plain signed POST straight upstream (direct; not the
+ * project's own client). 200 KB, 1 MiB and 8 MiB photos, an upstream answering after 20 ms;
+ * p50 and p99, ratios to the floor and to direct, repeated `--runs=N` times (default 5).
+ * Then peak RSS growth of each server for 32 x 8 MiB and 50 x 20 MB concurrent uploads, and
+ * the gateway's aggregate throughput for 10 x 100 MB.
+ *
+ * BENCH_SIZES (bytes, comma-separated), BENCH_SAMPLES and BENCH_LATENCY_ONLY=1 narrow it
+ * while working on one figure.
  */
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { createMetaStudioClient } from '../src/metastudio/client.js';
 import { makeJpeg } from '../test/support/images.js';
-import { compareToBaseline, fmt, MB, memoryOf, pool, startEmulatorProcess, startGatewayProcess, type Comparison, type GatewayProcess } from './lib.js';
+import { upstreamFromEnv } from './peers/upstream.js';
+import { fmt, MB, memoryOf, percentile, pool, startEmulatorProcess, startGatewayProcess, startPeerProcess, type GatewayProcess } from './lib.js';
+
+type Target = 'direct' | 'floor' | 'gateway' | 'apollo';
+const TARGETS = ['direct', 'floor', 'gateway', 'apollo'] as const;
+const SERVERS = ['gateway', 'floor', 'apollo'] as const;
+type Server = (typeof SERVERS)[number];
+const UPSTREAM_LATENCY_MS = 20;
 
 const BOUNDARY = 'bench-boundary-5b1f0c';
 // Only what the create itself returns: selecting `job` would add an upstream read.
@@ -37,6 +52,7 @@ function multipartUpload(name: string, head: Buffer, size: number, filler: Buffe
   return { body: body(), length: pre.length + size + post.length };
 }
 
+/** One create through a GraphQL server; returns its latency in ms. */
 export async function uploadThroughGateway(gw: Pick<GatewayProcess, 'url'>, name: string, head: Buffer, size: number, filler: Buffer): Promise<number> {
   const { body, length } = multipartUpload(name, head, size, filler);
   const started = performance.now();
@@ -54,104 +70,149 @@ export async function uploadThroughGateway(gw: Pick<GatewayProcess, 'url'>, name
   return elapsed;
 }
 
+interface LatencyRun {
+  sizeBytes: number;
+  samples: number;
+  p50: Record<Target, number>;
+  p99: Record<Target, number>;
+}
+
 export interface UploadBenchResult {
-  /** Through the gateway, against the same POST straight to the upstream. */
-  latency: { samples: number; upstreamLatencyMs: number } & Comparison;
-  rss: Array<{ uploads: number; sizeMB: number; baselineMB: number; peakMB: number; growthMB: number }>;
-  throughput: { uploads: number; sizeMB: number; seconds: number; mbPerSecond: number };
+  upstreamLatencyMs: number;
+  /** runs[r] holds one interleaved sweep over every size. */
+  runs: LatencyRun[][];
+  rss: Array<{ uploads: number; sizeMB: number; growthMB: Record<Server, number> }>;
+  throughput: { uploads: number; sizeMB: number; seconds: number; mbPerSecond: number } | undefined;
 }
 
-export async function benchUploads(options: { samples?: number } = {}): Promise<UploadBenchResult> {
-  const samples = options.samples ?? Number(process.env.BENCH_SAMPLES ?? 200);
-  const filler = Buffer.alloc(MB, 0x55);
-
-  // (a) latency: the same signed multipart bytes, through the gateway and straight to the emulator.
-  const latencyEmulator = await startEmulatorProcess();
-  await latencyEmulator.control('callbacks', { mode: 'suppress' });
-  const upstreamLatencyMs = Number(process.env['BENCH_UPSTREAM_LATENCY_MS'] ?? 20);
-  await latencyEmulator.control('latency', { ms: upstreamLatencyMs });
-  const gw = await startGatewayProcess(latencyEmulator);
-  const photo = makeJpeg(1280, 960, { exifBytes: 20_000, totalBytes: 200_000 });
-  const direct = createMetaStudioClient({
-    endpoint: latencyEmulator.url,
-    projectId: latencyEmulator.config.projectId,
-    credentials: { ak: latencyEmulator.config.ak, sk: latencyEmulator.config.sk },
-    timeoutMs: 30_000,
-  });
-  const head = photo.subarray(0, 25_000);
-  const viaGateway: number[] = [];
-  const straight: number[] = [];
-  // Interleaved, so both see the same machine load.
-  for (let i = 0; i < samples + 20; i++) {
-    const g = await uploadThroughGateway(gw, `lat-g-${i}`, head, photo.length, photo.subarray(25_000));
-    const t = performance.now();
-    await direct.createPictureModelingJob({
-      file: { name: 'photo.jpg', type: 'image/jpeg', stream: (async function* () { yield photo; })() },
-      styleId: 'system_male_001',
-      name: `lat-d-${i}`,
-    });
-    const d = performance.now() - t;
-    if (i >= 20) {
-      viaGateway.push(g);
-      straight.push(d);
-    }
-  }
-  await direct.close();
-  await gw.stop();
-  await latencyEmulator.stop();
-  const latency = { samples, upstreamLatencyMs, ...compareToBaseline(viaGateway, straight) };
-
-  if (process.env['BENCH_LATENCY_ONLY']) return { latency, rss: [], throughput: { uploads: 0, sizeMB: 0, seconds: 0, mbPerSecond: 0 } };
-
-  // (b) peak RSS growth while large uploads stream through; (c) aggregate throughput.
-  const rss: UploadBenchResult['rss'] = [];
-  const big = makeJpeg(1920, 1080, { exifBytes: 10_000, totalBytes: 64 * 1024 });
-  const bigHead = big.subarray(0, 20_000);
-  let throughput: UploadBenchResult['throughput'] | undefined;
-  for (const [count, sizeMB, concurrency] of [
-    [50, 20, 50],
-    [5, 100, 5],
-    [10, 100, 10],
-  ] as const) {
-    const emulator = await startEmulatorProcess({ EMULATOR_MAX_PHOTO_BYTES: String(200 * MB) });
-    await emulator.control('callbacks', { mode: 'suppress' });
-    const gateway = await startGatewayProcess(emulator, { MAX_UPLOAD_BYTES: String(200 * MB) });
-    // Warm up (JIT, pools), then take the baseline.
-    await uploadThroughGateway(gateway, 'warm', bigHead, 2 * MB, filler);
-    await new Promise((r) => setTimeout(r, 200));
-    const baseline = memoryOf(gateway.pid).rss;
-    const started = performance.now();
-    await pool(
-      Array.from({ length: count }, (_, i) => i),
-      concurrency,
-      (i) => uploadThroughGateway(gateway, `big-${sizeMB}-${i}`, bigHead, sizeMB * MB, filler),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const peak = memoryOf(gateway.pid).hwm;
-    if (count === 10) {
-      throughput = { uploads: count, sizeMB, seconds, mbPerSecond: (count * sizeMB) / seconds };
-    } else {
-      rss.push({ uploads: count, sizeMB, baselineMB: baseline / MB, peakMB: peak / MB, growthMB: (peak - baseline) / MB });
-    }
-    await gateway.stop();
+async function startAll(emulatorEnv: Record<string, string>, gatewayEnv: Record<string, string>) {
+  const emulator = await startEmulatorProcess(emulatorEnv);
+  await emulator.control('callbacks', { mode: 'suppress' });
+  const servers: Record<Server, GatewayProcess> = {
+    gateway: await startGatewayProcess(emulator, gatewayEnv),
+    floor: await startPeerProcess('floor', emulator),
+    apollo: await startPeerProcess('apollo', emulator),
+  };
+  const stop = async () => {
+    for (const s of Object.values(servers)) await s.stop();
     await emulator.stop();
-  }
-  return { latency, rss, throughput: throughput! };
+  };
+  return { emulator, servers, stop };
 }
+
+const SIZES: Array<readonly [number, number]> = [
+  [200_000, 200],
+  [MB, 200],
+  [8 * MB, 50],
+];
+
+function sizesFromEnv(): Array<readonly [number, number]> {
+  const samples = process.env['BENCH_SAMPLES'] ? Number(process.env['BENCH_SAMPLES']) : undefined;
+  const sizes = process.env['BENCH_SIZES'] ? process.env['BENCH_SIZES'].split(',').map(Number) : undefined;
+  return SIZES.filter(([size]) => !sizes || sizes.includes(size))
+    .concat((sizes ?? []).filter((s) => !SIZES.some(([size]) => size === s)).map((s) => [s, 100] as const))
+    .map(([size, n]) => [size, samples ?? n] as const);
+}
+
+async function latencyRun(servers: Record<Server, GatewayProcess>, direct: ReturnType<typeof upstreamFromEnv>, run: number): Promise<LatencyRun[]> {
+  const out: LatencyRun[] = [];
+  for (const [sizeBytes, samples] of sizesFromEnv()) {
+    const photo = makeJpeg(1280, 960, { exifBytes: 20_000, totalBytes: sizeBytes });
+    const head = photo.subarray(0, 25_000);
+    const rest = photo.subarray(25_000);
+    const times: Record<Target, number[]> = { direct: [], floor: [], gateway: [], apollo: [] };
+    // Interleaved, so every target sees the same machine; the first 10 rounds warm up.
+    for (let i = 0; i < samples + 10; i++) {
+      for (const target of TARGETS) {
+        const name = `r${run}-${target}-${sizeBytes}-${i}`;
+        let ms: number;
+        if (target === 'direct') {
+          const started = performance.now();
+          await direct.create(name, (async function* () { yield photo; })());
+          ms = performance.now() - started;
+        } else {
+          ms = await uploadThroughGateway(servers[target], name, head, photo.length, rest);
+        }
+        if (i >= 10) times[target].push(ms);
+      }
+    }
+    const pick = (p: number) => Object.fromEntries(TARGETS.map((t) => [t, percentile(times[t], p)])) as Record<Target, number>;
+    out.push({ sizeBytes, samples, p50: pick(50), p99: pick(99) });
+  }
+  return out;
+}
+
+export async function benchUploads(options: { runs?: number | undefined } = {}): Promise<UploadBenchResult> {
+  const runCount = options.runs ?? 5;
+  const filler = Buffer.alloc(MB, 0x55);
+  const runs: LatencyRun[][] = [];
+  {
+    const { emulator, servers, stop } = await startAll({}, {});
+    await emulator.control('latency', { ms: UPSTREAM_LATENCY_MS });
+    const direct = upstreamFromEnv({ EMULATOR_URL: emulator.url, METASTUDIO_PROJECT_ID: emulator.config.projectId, CLOUD_SDK_AK: emulator.config.ak, CLOUD_SDK_SK: emulator.config.sk });
+    for (let r = 0; r < runCount; r++) runs.push(await latencyRun(servers, direct, r));
+    await stop();
+  }
+  if (process.env['BENCH_LATENCY_ONLY']) return { upstreamLatencyMs: UPSTREAM_LATENCY_MS, runs, rss: [], throughput: undefined };
+
+  const rss: UploadBenchResult['rss'] = [];
+  for (const [uploads, sizeMB] of [
+    [32, 8],
+    [50, 20],
+  ] as const) {
+    const run = await startAll({ EMULATOR_MAX_PHOTO_BYTES: String(200 * MB) }, { MAX_UPLOAD_BYTES: String(200 * MB) });
+    const big = makeJpeg(1920, 1080, { exifBytes: 10_000, totalBytes: 64 * 1024 });
+    const growthMB = {} as Record<Server, number>;
+    for (const kind of SERVERS) {
+      const server = run.servers[kind];
+      // Warm up (JIT, pools), then take the baseline.
+      await uploadThroughGateway(server, `warm-${kind}`, big.subarray(0, 20_000), 2 * MB, filler);
+      await new Promise((r) => setTimeout(r, 200));
+      const baseline = memoryOf(server.pid).rss;
+      await pool(Array.from({ length: uploads }, (_, i) => i), uploads, (i) => uploadThroughGateway(server, `rss-${kind}-${sizeMB}-${i}`, big.subarray(0, 20_000), sizeMB * MB, filler));
+      growthMB[kind] = (memoryOf(server.pid).hwm - baseline) / MB;
+    }
+    rss.push({ uploads, sizeMB, growthMB });
+    await run.stop();
+  }
+
+  // Aggregate throughput of the gateway alone.
+  const emulator = await startEmulatorProcess({ EMULATOR_MAX_PHOTO_BYTES: String(200 * MB) });
+  await emulator.control('callbacks', { mode: 'suppress' });
+  const gateway = await startGatewayProcess(emulator, { MAX_UPLOAD_BYTES: String(200 * MB) });
+  const big = makeJpeg(1920, 1080, { exifBytes: 10_000, totalBytes: 64 * 1024 });
+  await uploadThroughGateway(gateway, 'warm', big.subarray(0, 20_000), 2 * MB, filler);
+  const started = performance.now();
+  await pool(Array.from({ length: 10 }, (_, i) => i), 10, (i) => uploadThroughGateway(gateway, `big-${i}`, big.subarray(0, 20_000), 100 * MB, filler));
+  const seconds = (performance.now() - started) / 1000;
+  await gateway.stop();
+  await emulator.stop();
+  return { upstreamLatencyMs: UPSTREAM_LATENCY_MS, runs, rss, throughput: { uploads: 10, sizeMB: 100, seconds, mbPerSecond: 1000 / seconds } };
+}
+
+const median = (values: number[]) => percentile(values, 50);
+const sizeName = (bytes: number) => (bytes >= MB ? `${bytes / MB} MiB` : `${bytes / 1000} KB`);
 
 export function reportUploads(r: UploadBenchResult): string[] {
-  const l = r.latency;
-  const lines = [
-    `uploads (a) latency, ${l.samples} creates of a 200 KB JPEG, upstream answering in ${l.upstreamLatencyMs} ms:`,
-    `    through gateway p50 ${fmt(l.p50)} ms  p99 ${fmt(l.p99)} ms; straight to upstream p50 ${fmt(l.baselineP50)} ms  p99 ${fmt(l.baselineP99)} ms`,
-    `    ratio p50 ${fmt(l.p50Ratio, 3)}  p99 ${fmt(l.p99Ratio, 3)}`,
-  ];
+  const lines: string[] = [];
+  const sizes = r.runs[0]?.map((l) => l.sizeBytes) ?? [];
+  sizes.forEach((sizeBytes, s) => {
+    const runs = r.runs.map((run) => run[s]!);
+    lines.push(`uploads ${sizeName(sizeBytes)}, ${runs[0]!.samples} interleaved creates per target per run, upstream answering in ${r.upstreamLatencyMs} ms, ${runs.length} run(s):`);
+    for (const t of TARGETS) {
+      const toFloor = runs.map((l) => l.p50[t] / l.p50.floor);
+      const toDirect = runs.map((l) => l.p50[t] / l.p50.direct);
+      lines.push(
+        `    ${t.padEnd(8)} p50 ms ${runs.map((l) => fmt(l.p50[t])).join(' ')} | p99 ms ${runs.map((l) => fmt(l.p99[t])).join(' ')}` +
+          ` | p50 x floor ${toFloor.map((x) => fmt(x, 3)).join(' ')} (median ${fmt(median(toFloor), 3)})` +
+          ` | x direct ${toDirect.map((x) => fmt(x, 3)).join(' ')} (median ${fmt(median(toDirect), 3)})`,
+      );
+    }
+  });
   for (const m of r.rss) {
-    lines.push(`uploads (b) ${m.uploads} concurrent ${m.sizeMB} MB uploads: gateway RSS ${fmt(m.baselineMB, 1)} MB -> peak ${fmt(m.peakMB, 1)} MB, growth ${fmt(m.growthMB, 1)} MB`);
+    lines.push(`uploads peak RSS growth, ${m.uploads} concurrent ${m.sizeMB} MB uploads: ${SERVERS.map((k) => `${k} ${fmt(m.growthMB[k], 1)} MB`).join(', ')}`);
   }
-  if (r.rss.length === 2) lines.push(`    growth ratio 100 MB files / 20 MB files: ${fmt(r.rss[1]!.growthMB / r.rss[0]!.growthMB, 3)}`);
   const t = r.throughput;
-  // BENCH_LATENCY_ONLY runs measure no throughput.
-  if (t.uploads > 0) lines.push(`uploads (c) ${t.uploads} concurrent ${t.sizeMB} MB uploads: ${fmt(t.seconds)} s, ${fmt(t.mbPerSecond, 1)} MB/s aggregate`);
+  if (t) lines.push(`uploads throughput, ${t.uploads} concurrent ${t.sizeMB} MB uploads through the gateway: ${fmt(t.seconds)} s, ${fmt(t.mbPerSecond, 1)} MB/s aggregate`);
   return lines;
 }

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ANONYMOUS_PRINCIPAL, createAuthenticator, type Authenticator, type Principal } from './auth/authenticator.js';
 import { useAuthentication } from './auth/use-authentication.js';
 import type { GatewayConfig } from './config.js';
@@ -17,12 +17,14 @@ import { useUnreadBodyDrain } from './http/linger.js';
 import { useBodyLimit } from './http/use-body-limit.js';
 import { useStylesCache } from './http/use-styles-cache.js';
 import { useDemoPage } from './http/use-demo-page.js';
+import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/backend.js';
 import { createJobEventBus } from './jobs/event-bus.js';
+import { linkAfterReply } from './jobs/link-after-reply.js';
 import { createJobService } from './jobs/job-service.js';
 import { startPoller, type Poller } from './jobs/poller.js';
 import { createReconciler } from './jobs/reconciler.js';
@@ -95,7 +97,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   });
 
   const backend: JobBackend = await createJobBackend(config, log);
-  const { store } = backend;
+  // Every reader of jobs goes through this view of the store: it waits for a link still in flight.
+  const links = linkAfterReply(backend.store);
+  const { store } = links;
   const bus = createJobEventBus(backend.eventTarget);
   const secret = () => randomBytes(32).toString('hex');
   let callbackSecret: string;
@@ -136,6 +140,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     config,
     client,
     store,
+    links,
     mayDropEvents: backend.mayDropEvents,
     limiter: backend.createLimiter('creates', config.limits.createsPerMinute, 60),
     reconciler,
@@ -179,13 +184,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useOperationTracing(),
       useRequestId(),
       useUnreadBodyDrain(),
-      useReadinessCheck({ endpoint: '/ready', check: ready }),
+      useReadyEndpoint('/ready', ready),
       useMetricsEndpoint('/metrics', metrics.registry),
       ...(config.graphiql ? [useDemoPage()] : []),
       useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
       useAuthentication(authenticator, { graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: config.graphiql, metrics }),
-      ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),
       useTrustedDocuments(trustedDocuments),
+      // After the trusted documents: a document sent by id has its text by then.
+      ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),
       useStreamingUploads({ maxFileBytes: config.maxUploadBytes, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
       useBodyLimit(MAX_JSON_BODY_BYTES),
       EnvelopArmorPlugin({
@@ -213,6 +219,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     instanceId,
     async close() {
       await poller.stop();
+      await links.drain();
       await relay.drain();
       await relay.close();
       await client.close();

@@ -1,7 +1,11 @@
 /** pictureModelingStyles from the response cache: counted upstream calls, in memory and shared through Redis. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { PictureModelingStyles } from '../client/operations.js';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
-import { gql, startHarness, type Harness } from './support/harness.js';
+import { gql, startHarness, waitFor, type Harness } from './support/harness.js';
+import { makePng } from './support/images.js';
+import { uploadPhoto } from './support/multipart.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 
 const STYLES = '{ pictureModelingStyles { __typename ... on StyleList { styles { styleId name } } ... on MssError { errorCode } } }';
@@ -33,6 +37,15 @@ describe('styles cache, one instance', () => {
     expect(emulator.countReceived('ListStyles')).toBe(3);
   });
 
+  it('a trusted document sent by its id is cached like its text', async () => {
+    const documentId = (PictureModelingStyles as unknown as { __meta__: { hash: string } }).__meta__.hash;
+    const byId = () =>
+      fetch(`${h.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documentId }) }).then((r) => r.json() as Promise<any>);
+    expect((await byId()).data.pictureModelingStyles.__typename).toBe('StyleList');
+    expect((await byId()).data.pictureModelingStyles.__typename).toBe('StyleList');
+    expect(emulator.countReceived('ListStyles')).toBe(1);
+  });
+
   it('a query that also reads jobs is never cached', async () => {
     const mixed = '{ pictureModelingStyles { __typename } pictureModelingJobs { __typename ... on PictureModelingJobList { totalCount } } }';
     await gql(h.url, mixed);
@@ -61,5 +74,28 @@ describe('styles cache, shared through Redis', () => {
     expect((await gql(b.url, STYLES)).body.data.pictureModelingStyles.__typename).toBe('StyleList');
     expect((await gql(b.url, STYLES)).body.data.pictureModelingStyles.styles).toHaveLength(4);
     expect(emulator.countReceived('ListStyles')).toBe(1);
+  });
+
+  it('uploads and other mutations never ask the cache (no GET of a cache key in Redis)', async () => {
+    // The cache's keys are bare sha256 ids; the store's all carry its prefix.
+    const monitor = await new Redis(redis.url).monitor();
+    const cacheReads: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'get' && /^[0-9a-f]{64}$/.test(args[1] ?? '')) cacheReads.push(args[1]!);
+    });
+    try {
+      const upload = await uploadPhoto(a.url, { file: makePng(600, 800) });
+      expect(upload.body.data.createPictureModelingJob.__typename).toBe('PictureModelingJobCreated');
+      const fromUrl = await gql(a.url, 'mutation($i: CreatePictureModelingJobFromUrlInput!) { createPictureModelingJobFromUrl(input: $i) { __typename } }', {
+        i: { pictureUrl: 'https://example.com/photo.jpg', styleId: 'system_male_001', name: 'from-url' },
+      });
+      expect(fromUrl.body.data.createPictureModelingJobFromUrl.__typename).toBe('PictureModelingJobCreated');
+      // The probe works: a styles query does read its key (waited for, so the mutations' reads would be in too).
+      await gql(a.url, STYLES);
+      await waitFor(() => cacheReads.length > 0);
+      expect(cacheReads).toHaveLength(1);
+    } finally {
+      monitor.disconnect();
+    }
   });
 });

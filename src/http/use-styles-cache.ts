@@ -6,6 +6,26 @@
  */
 import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import type { Plugin } from 'graphql-yoga';
+import { isMultipartRequest } from '../uploads/use-streaming-uploads.js';
+
+const STYLES_FIELD = 'pictureModelingStyles';
+
+/**
+ * Requests the cache can answer at all: HTTP queries, not uploads, pre-flights or
+ * subscriptions over SSE (which would pay for result bookkeeping on every event and never
+ * be cached); graphql-ws operations have no request here.
+ */
+function cacheableRequest(request: Request | undefined): boolean {
+  return (
+    request instanceof Object &&
+    request.method !== 'OPTIONS' &&
+    !isMultipartRequest(request) &&
+    !(request.headers.get('accept') ?? '').includes('text/event-stream')
+  );
+}
+
+/** Only a document that names the styles can have a result worth caching. */
+const namesStyles = (query: string | undefined) => (query ?? '').includes(STYLES_FIELD);
 
 /** Types whose presence keeps a result out of the cache. */
 const NEVER_CACHED = ['MssError', 'PictureModelingJob', 'PictureModelingJobList', 'PictureModelingJobCreated', 'PictureModelingJobErrorInfo', 'DigitalAsset'];
@@ -31,7 +51,7 @@ function bestEffort(cache: Cache, onError: (error: unknown) => void): Cache {
 }
 
 export function useStylesCache(ttlMs: number, cache: Cache, onError: (error: unknown) => void): Plugin {
-  return useResponseCache({
+  const plugin = useResponseCache({
     // Public data: one cache entry for every caller (authentication still runs first).
     session: () => null,
     cache: bestEffort(cache, onError),
@@ -39,8 +59,14 @@ export function useStylesCache(ttlMs: number, cache: Cache, onError: (error: unk
     ignoredTypes: NEVER_CACHED,
     // Nothing cached ever depends on a mutation's entities.
     invalidateViaMutation: false,
-    // Queries over HTTP only: subscriptions (graphql-ws has no request here, SSE asks for an
-    // event stream) would pay for result bookkeeping on every event and never be cached.
-    enabled: (request) => request instanceof Object && request.method !== 'OPTIONS' && !(request.headers.get('accept') ?? '').includes('text/event-stream'),
+    // Before the parameters are known (a conditional request by ETag) the request alone decides.
+    enabled: (request, context) => cacheableRequest(request) && (!(context as { params?: unknown }).params || namesStyles((context as { params: { query?: string } }).params.query)),
   }) as Plugin;
+  const lookUp = plugin.onParams!;
+  return {
+    ...plugin,
+    // Everything else (an upload, a mutation) skips the plugin before it hashes the document
+    // and variables into a cache key or asks the cache (Redis) for it.
+    onParams: (payload) => (cacheableRequest(payload.request) && namesStyles(payload.params.query) ? lookUp(payload) : undefined),
+  };
 }

@@ -30,7 +30,7 @@ export function checkPictureUrl(raw: string): string {
 export async function createJobFromUrl(services: Services, input: CreateJobFromUrlInput, principal: Principal, log: Logger = services.log): Promise<CreatedJob> {
   const fields = checkFields(input, services.config.relayAllowPrivate);
   const pictureUrl = checkPictureUrl(input.pictureUrl);
-  const created = await createJob(
+  return createJob(
     services,
     principal,
     fields,
@@ -46,7 +46,6 @@ export async function createJobFromUrl(services: Services, input: CreateJobFromU
         }),
     },
     log,
+    (created) => log.info({ jobId: created.jobId, upstreamRequestId: created.requestId }, 'picture-modeling job created from a URL'),
   );
-  log.info({ jobId: created.jobId, upstreamRequestId: created.requestId }, 'picture-modeling job created from a URL');
-  return created;
 }

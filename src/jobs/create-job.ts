@@ -107,7 +107,15 @@ function createdNothing(error: unknown): boolean {
   return error.httpStatus === 400 || error.httpStatus === 408 || error.httpStatus === 413 || error.httpStatus === 429;
 }
 
-export async function createJob(services: Services, principal: Principal, fields: CheckedFields, plan: CreatePlan, log: Logger): Promise<CreatedJob> {
+export async function createJob(
+  services: Services,
+  principal: Principal,
+  fields: CheckedFields,
+  plan: CreatePlan,
+  log: Logger,
+  /** Work for a created job that the reply need not wait for (its log line): runs with the link. */
+  afterReply?: (created: CreatedJob) => void,
+): Promise<CreatedJob> {
   const { store, tokens, config, jobs, limiter } = services;
   const owner = principal.id;
   const fingerprint = createHash('sha256')
@@ -199,18 +207,20 @@ export async function createJob(services: Services, principal: Principal, fields
     createdAt: registration.createdAt,
     updatedAt: now,
   };
-  let record = created;
-  try {
-    const linked = await store.linkRegistration(nonce, created);
-    record = linked.record;
-    if (linked.earlyHit) {
+  const reply = createdFrom(created, requestId);
+  // The reply waits for no store write and no log line: the registration already tracks the job.
+  services.links.schedule(nonce, created, (outcome) => {
+    afterReply?.(reply);
+    if ('error' in outcome) {
+      // The job exists upstream and its registration is stored: the reconciler links it later.
+      log.error({ jobId: data.job_id, err: outcome.error.message }, 'created job could not be linked; it will be reconciled');
+      return;
+    }
+    if (outcome.linked.earlyHit) {
       jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
     }
-  } catch (error) {
-    // The job exists upstream and its registration is stored: the reconciler links it later.
-    log.error({ jobId: data.job_id, err: (error as Error).message }, 'created job could not be linked; it will be reconciled');
-  }
-  return createdFrom(record, requestId);
+  });
+  return reply;
 }
 
 /** After a failed send: forget a create that made nothing, keep one that may have made a job. */

@@ -10,12 +10,15 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/authenticator.js';
 import type { Reconciler } from '../jobs/reconciler.js';
 import type { GatewayStore } from '../jobs/store.js';
+import type { LinkAfterReply } from '../jobs/link-after-reply.js';
 import type { Loaders } from './loaders.js';
 
 export interface Services {
   config: GatewayConfig;
   client: MetaStudioClient;
   store: GatewayStore;
+  /** Links created jobs to their registrations once the create's reply is out. */
+  links: LinkAfterReply;
   /** Events can be lost (Redis): subscriptions re-check the store. */
   mayDropEvents: boolean;
   /** Creates per principal per minute, shared by all instances. */

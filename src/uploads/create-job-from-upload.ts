@@ -62,12 +62,12 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
           }),
       },
       log,
+      (done) => log.info({ jobId: done.jobId, upstreamRequestId: done.requestId, bytes: photo?.bytesRead() ?? 0 }, 'picture-modeling job created'),
     );
     const bytes = photo?.bytesRead() ?? 0;
     metrics.uploads.inc({ result: 'created' });
     metrics.uploadBytes.inc(bytes);
     metrics.uploadSeconds.observe({ result: 'created' }, (performance.now() - started) / 1000);
-    log.info({ jobId: created.jobId, upstreamRequestId: created.requestId, bytes }, 'picture-modeling job created');
     return created;
   } catch (error) {
     // A photo we refused must not keep the client's request hanging on backpressure.
