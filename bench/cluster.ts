@@ -9,7 +9,7 @@ import { callbackToDelivery, createJobs } from './subscriptions.js';
 
 async function measure(emulator: EmulatorProcess, creator: GatewayProcess, subscriberSide: GatewayProcess, count: number, rate: number, prefix: string): Promise<number[]> {
   const jobs = await createJobs(creator, emulator, count, prefix);
-  return callbackToDelivery(emulator, subscriberSide, jobs, rate);
+  return (await callbackToDelivery(emulator, subscriberSide, jobs, rate)).deliveries;
 }
 
 /** Across two instances, against the same instance taking callback and subscription. */

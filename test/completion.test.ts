@@ -238,6 +238,24 @@ describe('identical all-jobs subscriptions share one execution', () => {
     await waitFor(async () => (await active()) === base);
   });
 
+  it('one completion fanned out to 60 subscriptions on one connection: each gets it once, and the next event is not held back', async () => {
+    const base = await active();
+    const c = client();
+    const first = await createJob();
+    const second = await createJob();
+    const all = Array.from({ length: 30 }, () => subscribe(c));
+    const byId = Array.from({ length: 30 }, (_, i) => subscribe(c, { jobId: i % 2 === 0 ? first.jobId : second.jobId }));
+    await waitFor(async () => (await active()) === base + 60);
+    h.emulator.world.complete(first.jobId);
+    await waitFor(() => all.every((s) => s.events.length === 1) && byId.filter((_, i) => i % 2 === 0).every((s) => s.events.length === 1));
+    // Writes are held only until the end of the turn: the next completion comes through on its own.
+    await new Promise((r) => setTimeout(r, 50));
+    h.emulator.world.complete(second.jobId);
+    await waitFor(() => all.every((s) => s.events.length === 2) && byId.every((s) => s.events.length === 1));
+    expect(all.map((s) => s.events.map((e) => e.data.pictureModelingJobCompleted.jobId))).toEqual(all.map(() => [first.jobId, second.jobId]));
+    expect(byId.map((s) => s.events[0].data.pictureModelingJobCompleted.jobId)).toEqual(byId.map((_, i) => (i % 2 === 0 ? first.jobId : second.jobId)));
+  });
+
   it('jobId subscriptions are not shared: a late one for the same job still gets the stored state', async () => {
     const job = await createJob();
     const early = subscribe(client(), { jobId: job.jobId });

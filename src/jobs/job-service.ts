@@ -62,10 +62,14 @@ export function createJobService(deps: {
     if (!result) return undefined;
     if (result.becameTerminal) {
       // Stored above, published here: a subscriber that misses the event finds it in the store.
-      deps.metrics.completions.inc({ state: result.record.state });
-      deps.log.info({ jobId, state: result.record.state }, 'job completed');
       deps.bus.publishCompleted(result.record);
-      deps.onCompleted?.(result.record);
+      deps.metrics.completions.inc({ state: result.record.state });
+      // Subscribers' messages go out in this turn's promise jobs; the log line and the relay wait for the next.
+      const completed = result.record;
+      setImmediate(() => {
+        deps.log.info({ jobId, state: completed.state }, 'job completed');
+        deps.onCompleted?.(completed);
+      });
     }
     return result.record;
   }

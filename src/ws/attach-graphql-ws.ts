@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { GraphQLError, parse, validate, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { createWriteBatcher } from './batch-writes.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Principal } from '../auth/authenticator.js';
 import type { GatewayConfig } from '../config.js';
@@ -118,6 +119,7 @@ export function attachGraphQLWs(
     };
   }
 
+  const batchWrites = createWriteBatcher();
   useServer<Record<string, unknown> | undefined, Extra>(
     {
       async onConnect(ctx) {
@@ -158,6 +160,8 @@ export function attachGraphQLWs(
           return failed(error, 'subscribe') as never;
         }
       },
+      // Called just before each message of a subscription is sent.
+      onNext: (ctx) => batchWrites(ctx.extra.request.socket),
       onSubscribe: async (ctx, id, payload) => {
         // graphql-ws reserves the new operation's id before onSubscribe: it is counted here too.
         if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
