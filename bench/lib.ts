@@ -1,6 +1,6 @@
 /** Shared pieces of the benchmarks: a gateway in its own process, RSS readings, percentiles. */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,11 +50,12 @@ export async function startEmulatorProcess(env: Record<string, string> = {}): Pr
 export async function startGatewayProcess(emulator: { url: string; config: { projectId: string; ak: string; sk: string } }, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there; BENCH_NODE_FLAGS adds flags.
+  // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there; BENCH_NODE_FLAGS adds flags;
+  // BENCH_GATEWAY_ENTRY=dist/main.js runs the build (`npm run build` first) instead of the sources.
   const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
   // The benchmarks measure throughput: the per-principal and per-instance limits are lifted.
   const unlimited = { STYLES_CACHE_TTL_MS: process.env['BENCH_STYLES_TTL'] ?? '300000', RATE_LIMIT_CREATES_PER_MINUTE: '1000000', MAX_PENDING_JOBS_PER_PRINCIPAL: '1000000', MAX_CONCURRENT_UPLOADS: '10000', MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000' };
-  const child = await spawnListening(gatewayEnv(emulator, port, dir, { ...unlimited, ...env }), { nodeFlags: [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], inheritStderr: true },
+  const child = await spawnListening(gatewayEnv(emulator, port, dir, { ...unlimited, ...env }), { entry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'src/main.ts', nodeFlags: [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], inheritStderr: true },
   );
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -64,6 +65,17 @@ export async function startGatewayProcess(emulator: { url: string; config: { pro
     child,
     stop: async () => void (await stopProcess(child)),
   };
+}
+
+/** Resets a process's peak resident set (VmHWM) to its current size, so a later peak is the load's, not start-up's. */
+export function resetPeakMemory(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** CPU time a process has used so far (user + system, every thread), in ms, from /proc (10 ms resolution). */
+export function cpuTimeOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Resident set and its peak (VmHWM), in bytes, from /proc. */

@@ -15,13 +15,14 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { makeJpeg } from '../test/support/images.js';
 import { upstreamFromEnv } from './peers/upstream.js';
-import { fmt, MB, memoryOf, percentile, pool, startEmulatorProcess, startGatewayProcess, startPeerProcess, type GatewayProcess } from './lib.js';
+import { cpuTimeOf as cpuOf, fmt, MB, memoryOf, percentile, pool, resetPeakMemory, startEmulatorProcess, startGatewayProcess, startPeerProcess, type GatewayProcess } from './lib.js';
 
 type Target = 'direct' | 'floor' | 'gateway' | 'apollo';
 const TARGETS = ['direct', 'floor', 'gateway', 'apollo'] as const;
 const SERVERS = ['gateway', 'floor', 'apollo'] as const;
 type Server = (typeof SERVERS)[number];
 const UPSTREAM_LATENCY_MS = 20;
+
 
 const BOUNDARY = 'bench-boundary-5b1f0c';
 // Only what the create itself returns: selecting `job` would add an upstream read.
@@ -75,6 +76,8 @@ interface LatencyRun {
   samples: number;
   p50: Record<Target, number>;
   p99: Record<Target, number>;
+  /** Each server's CPU time (user + system, all threads) per create. */
+  cpuMs: Record<Server, number>;
 }
 
 export interface UploadBenchResult {
@@ -121,6 +124,7 @@ async function latencyRun(servers: Record<Server, GatewayProcess>, direct: Retur
     const head = photo.subarray(0, 25_000);
     const rest = photo.subarray(25_000);
     const times: Record<Target, number[]> = { direct: [], floor: [], gateway: [], apollo: [] };
+    const cpu0 = Object.fromEntries(SERVERS.map((k) => [k, cpuOf(servers[k].pid)]));
     // Interleaved, so every target sees the same machine; the first 10 rounds warm up.
     for (let i = 0; i < samples + 10; i++) {
       for (const target of TARGETS) {
@@ -136,8 +140,9 @@ async function latencyRun(servers: Record<Server, GatewayProcess>, direct: Retur
         if (i >= 10) times[target].push(ms);
       }
     }
+    const cpuMs = Object.fromEntries(SERVERS.map((k) => [k, (cpuOf(servers[k].pid) - cpu0[k]!) / (samples + 10)])) as Record<Server, number>;
     const pick = (p: number) => Object.fromEntries(TARGETS.map((t) => [t, percentile(times[t], p)])) as Record<Target, number>;
-    out.push({ sizeBytes, samples, p50: pick(50), p99: pick(99) });
+    out.push({ sizeBytes, samples, p50: pick(50), p99: pick(99), cpuMs });
   }
   return out;
 }
@@ -168,6 +173,8 @@ export async function benchUploads(options: { runs?: number | undefined } = {}):
       // Warm up (JIT, pools), then take the baseline.
       await uploadThroughGateway(server, `warm-${kind}`, big.subarray(0, 20_000), 2 * MB, filler);
       await new Promise((r) => setTimeout(r, 200));
+      // The peak so far is start-up's (compiling, loading): only the load's own counts.
+      resetPeakMemory(server.pid);
       const baseline = memoryOf(server.pid).rss;
       await pool(Array.from({ length: uploads }, (_, i) => i), uploads, (i) => uploadThroughGateway(server, `rss-${kind}-${sizeMB}-${i}`, big.subarray(0, 20_000), sizeMB * MB, filler));
       growthMB[kind] = (memoryOf(server.pid).hwm - baseline) / MB;
@@ -208,6 +215,7 @@ export function reportUploads(r: UploadBenchResult): string[] {
           ` | x direct ${toDirect.map((x) => fmt(x, 3)).join(' ')} (median ${fmt(median(toDirect), 3)})`,
       );
     }
+    lines.push(`    server CPU per create (user + system, all threads), ms: ${SERVERS.map((k) => `${k} ${runs.map((l) => fmt(l.cpuMs[k])).join(' ')}`).join(' | ')}`);
   });
   for (const m of r.rss) {
     lines.push(`uploads peak RSS growth, ${m.uploads} concurrent ${m.sizeMB} MB uploads: ${SERVERS.map((k) => `${k} ${fmt(m.growthMB[k], 1)} MB`).join(', ')}`);

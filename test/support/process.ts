@@ -12,9 +12,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Spawns `node [flags] --import tsx <entry>` and resolves once it prints `listening on`. */
+/** Spawns `node [flags] --import tsx <entry>` (plain `node` for a .js entry) and resolves once it prints `listening on`. */
 export async function spawnListening(env: NodeJS.ProcessEnv, options: { entry?: string; nodeFlags?: string[]; inheritStderr?: boolean } = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', options.entry ?? 'src/main.ts'], {
+  const entry = options.entry ?? 'src/main.ts';
+  const loader = entry.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...loader, entry], {
     env,
     stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],
   });
@@ -25,7 +27,7 @@ export async function spawnListening(env: NodeJS.ProcessEnv, options: { entry?: 
       if (output.includes('listening on')) resolve();
     });
     child.stderr?.on('data', (c: Buffer) => (output += String(c)));
-    child.once('exit', (code) => reject(new Error(`${options.entry ?? 'src/main.ts'} exited (${code}): ${output}`)));
+    child.once('exit', (code) => reject(new Error(`${entry} exited (${code}): ${output}`)));
   });
   return child;
 }
