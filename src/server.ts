@@ -47,7 +47,10 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
       lingerAfterEarlyAnswer(req, res, linger);
       if ((req.headers.accept ?? '').includes('text/event-stream')) {
         if (!connections.tryOpen('sse')) {
-          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' });
+          // A listed origin's browser must be able to read why (as from any other refusal).
+          const origin = req.headers.origin;
+          const cors = origin && config.corsOrigins.includes(origin) ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', ...cors });
           res.end(JSON.stringify({ errors: [{ message: 'This instance holds as many connections as it allows; retry shortly', extensions: { code: 'TOO_MANY_CONNECTIONS' } }] }));
           return;
         }

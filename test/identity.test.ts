@@ -361,8 +361,8 @@ describe('limits per principal and per connection', () => {
     }
   });
 
-  it('MAX_CONNECTIONS: graphql-ws and SSE together; beyond it an upgrade is 503 and SSE is 503', async () => {
-    const lh = await startHarness({ env: { MAX_CONNECTIONS: '2' }, sharedEmulator: h.emulator });
+  it('MAX_CONNECTIONS: graphql-ws and SSE together; beyond it an upgrade is 503 and SSE is 503 (readable by a listed origin)', async () => {
+    const lh = await startHarness({ env: { MAX_CONNECTIONS: '2', CORS_ORIGINS: 'https://app.example' }, sharedEmulator: h.emulator });
     try {
       const abort = new AbortController();
       const sse = await sseSubscribe(lh.url, {}, abort.signal);
@@ -378,6 +378,19 @@ describe('limits per principal and per connection', () => {
         body: JSON.stringify({ query: 'subscription { pictureModelingJobCompleted { jobId } }' }),
       });
       expect(moreSse.status).toBe(503);
+      const sseFrom = (origin: string) =>
+        fetch(`${lh.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', origin },
+          body: JSON.stringify({ query: 'subscription { pictureModelingJobCompleted { jobId } }' }),
+        });
+      const listed = await sseFrom('https://app.example');
+      expect(listed.status).toBe(503);
+      expect(listed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect((await listed.json()) as unknown).toMatchObject({ errors: [{ extensions: { code: 'TOO_MANY_CONNECTIONS' } }] });
+      const stranger = await sseFrom('https://evil.example');
+      expect(stranger.status).toBe(503);
+      expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
       // A slot frees when a connection closes.
       ws1.close();
       await waitFor(async () => {
