@@ -192,7 +192,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useTrustedDocuments(trustedDocuments),
       // After the trusted documents: a document sent by id has its text by then.
       ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),
-      useStreamingUploads({ maxFileBytes: config.maxUploadBytes, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
+      useStreamingUploads({ maxFileBytes: config.maxUploadBytes, maxFiles: QUERY_LIMITS.maxBatch, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
       useBodyLimit(MAX_JSON_BODY_BYTES),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },

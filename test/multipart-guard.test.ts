@@ -60,4 +60,27 @@ describe('multipart guard', () => {
       expect(file.length + trailing).toBeLessThanOrEqual(hint.max);
     });
   }
+
+  it('partDone: a part is over when the next one begins, the last when the body ends', async () => {
+    const req = Object.assign(new PassThrough(), { headers: { 'content-length': String(body.length) } }) as unknown as IncomingMessage & PassThrough;
+    const guard = watchMultipart(req, contentType);
+    req.resume();
+    const done: string[] = [];
+    void guard.partDone(2).then(() => done.push('file'));
+    void guard.partDone(3).then(() => done.push('last'));
+    // Up to the file's middle: nothing is over yet.
+    const fileAt = body.indexOf(file.subarray(0, 64));
+    req.write(body.subarray(0, fileAt + 1000));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual([]);
+    // The rest, but the body not ended: the file is over (the extra part began), the last part is not.
+    req.write(body.subarray(fileAt + 1000));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual(['file']);
+    req.end();
+    await guard.ended();
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual(['file', 'last']);
+    await expect(guard.partDone(0)).resolves.toBeUndefined();
+  });
 });

@@ -23,6 +23,11 @@ export interface MultipartGuard {
   sizeHint(): FileSizeHint | undefined;
   /** Resolves with every part once the body has ended; rejects if the body broke off. */
   ended(): Promise<readonly PartInfo[]>;
+  /**
+   * Resolves once part `index` is over: the next part's headers have arrived, or the body
+   * has ended; rejects if the body broke off first.
+   */
+  partDone(index: number): Promise<void>;
   dispose(): void;
 }
 
@@ -45,7 +50,16 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
     rejectEnd = reject;
   });
   end.catch(() => {});
-  if (!match) return { parts: () => parts, sizeHint: () => undefined, ended: () => end, dispose: () => {} };
+  const waiting: Array<{ index: number; resolve: () => void }> = [];
+  const partDone = (index: number): Promise<void> =>
+    parts.length > index + 1 ? Promise.resolve() : Promise.race([end.then(() => {}), new Promise<void>((resolve) => waiting.push({ index, resolve }))]);
+  const partStarted = (part: PartInfo) => {
+    parts.push(part);
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      if (parts.length > waiting[i]!.index + 1) waiting.splice(i, 1)[0]!.resolve();
+    }
+  };
+  if (!match) return { parts: () => parts, sizeHint: () => undefined, ended: () => end, partDone, dispose: () => {} };
 
   const boundary = match[1] ?? match[2]!;
   // The first delimiter may open the body without the leading CRLF: pretend one came before it.
@@ -122,7 +136,7 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
         const name = /\bname="([^"]*)"/i.exec(text)?.[1] ?? /\bname=([^;\s]+)/i.exec(text)?.[1] ?? '';
         const filename = /\bfilename\*?="?([^";]*)"?/i.exec(text)?.[1];
         const consumed = stop + 4 - (headerSize - data.length);
-        parts.push({ name, filename });
+        partStarted({ name, filename });
         if (filename !== undefined && fileStart === undefined) fileStart = base + consumed;
         // `consumed` counts from the start of this chunk's slice: continue with the part's body.
         base += consumed;
@@ -163,6 +177,7 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
       return { min: max - 2, max };
     },
     ended: () => end,
+    partDone,
     dispose,
   };
 }

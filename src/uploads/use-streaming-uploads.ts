@@ -16,12 +16,14 @@ const MAX_FIELD_BYTES = 1024 * 1024;
 export interface StreamingUploadOptions {
   /** Largest file; busboy is allowed one byte more so that "over the limit" is seen, not silently cut. */
   maxFileBytes: number;
+  /** Most files in one request: one per upload variable, so at most one per batched operation. */
+  maxFiles: number;
   /** An upload that sends nothing for this long is aborted, its upstream request with it. */
   idleTimeoutMs: number;
 }
 
 export interface UploadFacts {
-  /** The file's size as Content-Length tells it, when it does. */
+  /** The file's size as Content-Length tells it, when it does (only for a request's one file: it must be the last part). */
   sizeHint: FileSizeHint | undefined;
   /** Resolves once the whole request has arrived with no part beyond the allowed ones; rejects otherwise. */
   complete: Promise<void>;
@@ -63,7 +65,7 @@ const extraParts = (parts: readonly PartInfo[], allowedFiles: number): PartInfo[
 };
 
 const describeExtra = (extra: PartInfo[]) =>
-  `A multipart request carries only the operations, the map and the mapped file; ${extra.length} other part(s) came (first: "${extra[0]!.name.slice(0, 64)}")`;
+  `A multipart request carries only the operations, the map and the mapped file of each upload variable; ${extra.length} other part(s) came (first: "${extra[0]!.name.slice(0, 64)}")`;
 
 /** Aborts the request when the client sends nothing for `ms` (unless we stopped reading it ourselves). */
 function watchIdle(req: IncomingMessage, ms: number, onIdle: () => void): () => void {
@@ -115,43 +117,64 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
           operations = await processRequest(req, res as ServerResponse, {
             maxFileSize: options.maxFileBytes + 1,
             maxFieldSize: MAX_FIELD_BYTES,
-            // One file per request: a second is an extra part.
-            maxFiles: 1,
+            // Files the map does not name are skipped by graphql-upload-minimal and refused by the guard.
+            maxFiles: options.maxFiles,
           });
         } catch (error) {
           stopWatching();
           const status = (error as { status?: number }).status;
-          const extra = extraParts(guard.parts(), 1);
+          const extra = extraParts(guard.parts(), options.maxFiles);
           if (extra.length > 0) throw httpError(describeExtra(extra), 400);
           throw httpError((error as Error).message, status === 413 ? 413 : 400);
         }
         const uploads = collectUploads(operations);
-        if (uploads.length > 1) {
+        if (uploads.length === 0) {
           stopWatching();
-          throw httpError(`One file per request: this request maps ${uploads.length} files`, 400);
+          return operations as never;
         }
-        try {
-          // Resolves as soon as the file part starts (nothing is buffered); rejects if the map names a missing file.
-          const files = await Promise.all(uploads.map((u) => u.promise));
-          const extra = extraParts(guard.parts(), 1);
-          if (extra.length > 0) throw new Error(describeExtra(extra));
-          const complete = guard.ended().then(
-            (parts) => {
-              const late = extraParts(parts, files.length);
+        // A file's create is let through once the whole body has arrived with nothing but the
+        // expected parts. Except when one operation maps several files: its mutation fields
+        // run in series, so the next file is read only after this one's create has finished,
+        // and waiting for the whole body would deadlock. There a file's part is complete once
+        // the part after it begins, and only the parts up to it are judged.
+        const serial = (Array.isArray(operations) ? operations : [operations]).some((operation) => collectUploads(operation).length > 1);
+        const checkedUpTo = (partIndex: number) =>
+          (serial ? guard.partDone(partIndex) : guard.ended()).then(
+            () => {
+              const late = extraParts(guard.parts(), uploads.length);
               if (late.length > 0) throw malformedRequest(describeExtra(late));
             },
             (error: Error) => {
               throw invalidParameter(`The upload broke off: ${error.message}`);
             },
           );
+        let arrived = 0;
+        const factsOf = (): UploadFacts => {
+          // Called as each file starts, in body order: the k-th file to arrive is the k-th file part.
+          const k = arrived++;
+          const fileParts = guard.parts().flatMap((part, index) => (part.filename === undefined ? [] : [index]));
+          const complete = checkedUpTo(fileParts[k] ?? guard.parts().length - 1);
           complete.catch(() => {});
-          for (const file of files) factsByFile.set(file, { sizeHint: guard.sizeHint(), complete });
+          // Content-Length tells a file's size only when it is the request's one file (the last part).
+          return { sizeHint: uploads.length === 1 ? guard.sizeHint() : undefined, complete };
+        };
+        // Files arrive one after another, each once the one before it has been read: only the
+        // first to arrive can be waited for here. Each gets its facts as it starts, before
+        // its resolver sees it (these handlers run before any later await on the promise).
+        for (const upload of uploads) {
+          upload.promise.then(
+            (file) => void factsByFile.set(file, factsOf()),
+            () => {},
+          );
+        }
+        try {
+          // Resolves as soon as a file part starts (nothing is buffered); rejects if the map names a missing file.
+          await Promise.race(uploads.map((u) => u.promise));
+          const extra = extraParts(guard.parts(), uploads.length);
+          if (extra.length > 0) throw new Error(describeExtra(extra));
         } catch (error) {
           stopWatching();
           throw httpError((error as Error).message, 400);
-        }
-        if (uploads.length === 0) {
-          stopWatching();
         }
         return operations as never;
       });
