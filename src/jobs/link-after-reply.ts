@@ -32,13 +32,22 @@ export function linkAfterReply(store: GatewayStore): LinkAfterReply {
       const done = new Promise<void>((resolve) => {
         // setImmediate runs after this turn's I/O callbacks, the reply's socket write among them.
         setImmediate(() => {
-          store.linkRegistration(nonce, record).then(
-            (linked) => then({ linked }),
-            (error: unknown) => then({ error: error as Error }),
-          ).finally(() => {
-            pending.delete(record.jobId);
-            resolve();
-          });
+          void store
+            .linkRegistration(nonce, record)
+            .then(
+              (linked) => ({ linked }),
+              (error: unknown) => ({ error: error as Error }),
+            )
+            .then((outcome) => {
+              pending.delete(record.jobId);
+              resolve();
+              try {
+                then(outcome);
+              } catch {
+                // `then` only logs and starts work with its own error handling; a throw there
+                // must not become an unhandled rejection that stops the process.
+              }
+            });
         });
       });
       pending.set(record.jobId, done);
