@@ -85,13 +85,22 @@ describe('createPictureModelingJob', () => {
       });
     });
 
-    it('a refused photo fails its own operation only', async () => {
-      const { body, contentType } = batch([Buffer.from('not a photo at all, just text'), makeJpeg(1200, 900, { totalBytes: 50_000 })], ['batch-bad', 'batch-good']);
+    it('a refused photo fails its own operation only, however large (it is read past, not left to stall the rest)', async () => {
+      const notAPhoto = Buffer.alloc(300_000, 'not a photo at all, just text ');
+      const { body, contentType } = batch([notAPhoto, makeJpeg(1200, 900, { totalBytes: 50_000 })], ['batch-bad', 'batch-good']);
       const res = await postRaw(h.url, body, { 'content-type': contentType, 'x-graphql-yoga-csrf': '1' });
       expect(res.status).toBe(200);
       expect(result(res.body[0])).toMatchObject({ __typename: 'MssError', errorCode: 'MSS.00000003' });
       expect(result(res.body[1]).__typename).toBe('PictureModelingJobCreated');
       expect(creates().map((c) => (c.body as { name: string }).name)).toEqual(['batch-good']);
+    });
+
+    it('an operation refused before it reads its file (a bad name) does not hold up the others', async () => {
+      const { body, contentType } = batch([makeJpeg(1200, 900, { totalBytes: 50_000 }), makeJpeg(1200, 900, { totalBytes: 50_000 })], ['batch-first', '   ']);
+      const res = await postRaw(h.url, body, { 'content-type': contentType, 'x-graphql-yoga-csrf': '1' });
+      expect(result(res.body[0]).__typename).toBe('PictureModelingJobCreated');
+      expect(result(res.body[1])).toMatchObject({ __typename: 'MssError', errorCode: 'MSS.00000003' });
+      expect(creates().map((c) => (c.body as { name: string }).name)).toEqual(['batch-first']);
     });
 
     it('a file beyond the mapped ones fails every operation, and nothing is created', async () => {

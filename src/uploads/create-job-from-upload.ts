@@ -9,7 +9,7 @@ import { invalidParameter, isMetaStudioError, tooManyUploads } from '../errors.j
 import type { Logger } from '../observability/logger.js';
 import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';
-import { inspectPhoto, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
+import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
 import { uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
 
 export interface CreateJobInput extends CreateFields {
@@ -22,7 +22,7 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
   let source: PhotoSource | undefined;
   let photo: InspectedPhoto | undefined;
   let counted = false;
-  const discard = () => source?.destroy?.();
+  const discard = () => source && letGo(source);
   try {
     const fields = checkFields(input, config.relayAllowPrivate);
     if (!services.uploadSlots.take()) {
@@ -70,8 +70,11 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     metrics.uploadSeconds.observe({ result: 'created' }, (performance.now() - started) / 1000);
     return created;
   } catch (error) {
-    // A photo we refused must not keep the client's request hanging on backpressure.
-    discard();
+    // A photo we refused must not keep the client's request hanging on backpressure, nor
+    // (in a request with several files) hold up the files behind it: one refused before it
+    // was read is let go as it arrives.
+    if (source) discard();
+    else Promise.resolve(input.file).then((unread) => letGo(unread.createReadStream() as unknown as PhotoSource)).catch(() => {});
     const result = isMetaStudioError(error) ? (error.origin === 'GATEWAY' && error.httpStatus < 500 ? 'refused' : 'upstream_error') : 'error';
     metrics.uploads.inc({ result });
     metrics.uploadSeconds.observe({ result }, (performance.now() - started) / 1000);

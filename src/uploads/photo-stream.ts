@@ -9,7 +9,9 @@ import { checkDimensions, inspectHeader, type PhotoFormat } from './image-header
 export interface PhotoSource extends AsyncIterable<Uint8Array> {
   /** Set by busboy when it cut the file at its own limit. */
   readonly truncated?: boolean;
-  destroy?(error?: Error): void;
+  readonly destroyed?: boolean;
+  resume?(): unknown;
+  removeAllListeners?(event: string): unknown;
 }
 
 export interface InspectedPhoto {
@@ -44,8 +46,8 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
   let headBytes = 0;
   let judgedAt = -1;
 
+  // The caller lets go of a refused photo (letGo): destroying it here would stall busboy.
   const fail = (error: MetaStudioError): never => {
-    source.destroy?.(error);
     throw error;
   };
 
@@ -96,4 +98,16 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
       fail(invalidParameter(`No image dimensions were found in the first ${headerCap} bytes of the photo`));
     }
   }
+}
+
+/**
+ * Lets go of a photo that will not be sent: reads it to its end and drops the bytes.
+ * Destroying it instead would stall busboy on it, and with it every part behind it (the
+ * next file of a batch) and the end of the body the client waits on to read its answer.
+ */
+export function letGo(source: PhotoSource): void {
+  if (source.destroyed) return;
+  // An async iterator that was reading it holds a 'readable' listener, which keeps resume() from flowing.
+  source.removeAllListeners?.('readable');
+  source.resume?.();
 }
