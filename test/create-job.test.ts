@@ -103,6 +103,21 @@ describe('createPictureModelingJob', () => {
       expect(creates().map((c) => (c.body as { name: string }).name)).toEqual(['batch-first']);
     });
 
+    it('an operation that fails validation leaves its file unread, and the others still go through', async () => {
+      const photos = [makeJpeg(1200, 900, { totalBytes: 150_000 }), makeJpeg(1200, 900, { totalBytes: 150_000 })];
+      const broken = { query: 'mutation($input: CreatePictureModelingJobInput!) { createPictureModelingJob(input: $input) { noSuchField } }', variables: { input: { file: null, styleId: 'system_male_001', name: 'batch-invalid' } } };
+      const { body, contentType } = encodeParts([
+        { name: 'operations', value: JSON.stringify([op('batch-valid'), broken]) },
+        { name: 'map', value: JSON.stringify({ 0: ['0.variables.input.file'], 1: ['1.variables.input.file'] }) },
+        { name: '0', value: photos[0]!, filename: 'p0.jpg', type: 'image/jpeg' },
+        { name: '1', value: photos[1]!, filename: 'p1.jpg', type: 'image/jpeg' },
+      ]);
+      const res = await postRaw(h.url, body, { 'content-type': contentType, 'x-graphql-yoga-csrf': '1' });
+      expect(result(res.body[0]).__typename).toBe('PictureModelingJobCreated');
+      expect(res.body[1].errors[0].message).toMatch(/noSuchField/);
+      expect(creates().map((c) => (c.body as { name: string }).name)).toEqual(['batch-valid']);
+    });
+
     it('a file beyond the mapped ones fails every operation, and nothing is created', async () => {
       const extra = { name: '9', value: makePng(8, 8), filename: 'x.png', type: 'image/png' };
       const { body, contentType } = batch([makeJpeg(1200, 900, { totalBytes: 50_000 }), makeJpeg(1200, 900, { totalBytes: 50_000 })], ['batch-x', 'batch-y'], [extra]);

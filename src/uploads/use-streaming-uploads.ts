@@ -9,6 +9,7 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { processRequest, Upload, type FileUpload } from 'graphql-upload-minimal';
 import { invalidParameter, malformedRequest } from '../errors.js';
 import { watchMultipart, type FileSizeHint, type MultipartGuard, type PartInfo } from './multipart-guard.js';
+import { letGo, type PhotoSource } from './photo-stream.js';
 
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'] as const;
 const MAX_FIELD_BYTES = 1024 * 1024;
@@ -89,8 +90,42 @@ function watchIdle(req: IncomingMessage, ms: number, onIdle: () => void): () => 
   return stop;
 }
 
+/**
+ * After an operation of a multipart request has its result, lets go of any file of it that
+ * nothing read (an operation that failed validation, or was never executed): an unread
+ * file stalls busboy, and with it the files behind it and the end of the body that the
+ * request's other creates wait for.
+ */
+function letGoOfUnread(params: { variables?: unknown }): void {
+  for (const upload of collectUploads(params.variables)) {
+    upload.promise.then(
+      (file) => {
+        let stream;
+        try {
+          stream = file.createReadStream();
+        } catch {
+          return; // its resolver has it
+        }
+        letGo(stream as unknown as PhotoSource);
+      },
+      () => {},
+    );
+  }
+}
+
 export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
+  const multipart = new WeakSet<Request>();
   return {
+    onParams({ request, setParamsHandler, paramsHandler }) {
+      if (!multipart.has(request)) return;
+      setParamsHandler(async (payload) => {
+        try {
+          return await paramsHandler(payload);
+        } finally {
+          letGoOfUnread(payload.params);
+        }
+      });
+    },
     onRequestParse({ request, serverContext, setRequestParser }) {
       if (!isMultipartRequest(request)) return;
       // Multipart is a "simple" request a browser sends cross-site without pre-flight.
@@ -99,6 +134,7 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
       }
       const { req, res } = serverContext as { req?: IncomingMessage; res?: ServerResponse };
       if (!req) throw httpError('Multipart uploads need the Node.js HTTP server', 400);
+      multipart.add(request);
       setRequestParser(async () => {
         const contentType = request.headers.get('content-type') ?? '';
         // Media types are case-insensitive; graphql-upload-minimal compares "multipart/form-data;" as written.
