@@ -26,7 +26,10 @@ export interface StreamingUploadOptions {
 export interface UploadFacts {
   /** The file's size as Content-Length tells it, when it does (only for a request's one file: it must be the last part). */
   sizeHint: FileSizeHint | undefined;
-  /** Resolves once the whole request has arrived with no part beyond the allowed ones; rejects otherwise. */
+  /**
+   * Resolves once the whole request has arrived with no part beyond the allowed ones (when
+   * one operation maps several files: once the part after this file has begun); rejects otherwise.
+   */
   complete: Promise<void>;
 }
 
