@@ -29,7 +29,18 @@ const idemKey = (owner: string, key: string) => `${PREFIX}idem:${owner}:${key}`;
 const PENDING = `${PREFIX}pending`;
 const UNLINKED = `${PREFIX}unlinked`;
 
-const UNFINISHED = `local function unfinished(json) local s = cjson.decode(json).state return s == 'WAITING' or s == 'PROCESSING' end`;
+/** Stores a job unless one is there, with its indexes: the owner's, and pending/active while unfinished. */
+const STORE_JOB = `
+local function store_job(job, pending, owner, active, json, id, created)
+  if redis.call('SET', job, json, 'NX') then
+    redis.call('ZADD', owner, created, id)
+    local s = cjson.decode(json).state
+    if s == 'WAITING' or s == 'PROCESSING' then
+      redis.call('ZADD', pending, created, id)
+      redis.call('SADD', active, id)
+    end
+  end
+end`;
 
 /** SET the job only if it is still what we read; when it turns terminal it leaves pending and active. */
 const CAS_SCRIPT = `
@@ -44,14 +55,8 @@ end
 return 0`;
 
 /** Insert a job (NX) with its indexes. KEYS: job, pending, owner, active. ARGV: json, id, createdAt. */
-const INSERT_JOB = `${UNFINISHED}
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-  if unfinished(ARGV[1]) then
-    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-    redis.call('SADD', KEYS[4], ARGV[2])
-  end
-end
+const INSERT_JOB = `${STORE_JOB}
+store_job(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])
 return redis.call('GET', KEYS[1])`;
 
 /** KEYS: active, reg, unlinked[, idem]. ARGV: max, nonce, createdAt, ttlSeconds, fields json[, idem json, idem ttl ms]. */
@@ -69,14 +74,8 @@ if KEYS[4] then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7]) end
 return {'ok'}`;
 
 /** KEYS: reg, job, pending, owner, active, unlinked. ARGV: nonce, json, id, createdAt. */
-const LINK_REGISTRATION = `${UNFINISHED}
-if redis.call('SET', KEYS[2], ARGV[2], 'NX') then
-  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
-  if unfinished(ARGV[2]) then
-    redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
-    redis.call('SADD', KEYS[5], ARGV[3])
-  end
-end
+const LINK_REGISTRATION = `${STORE_JOB}
+store_job(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3], ARGV[4])
 redis.call('SREM', KEYS[5], 'r:' .. ARGV[1])
 redis.call('ZREM', KEYS[6], ARGV[1])
 local early = '0'
