@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
+import { listenToBody } from './body-events.js';
 
 export interface LingerBounds {
   /** Body bytes discarded at most after the answer. */
@@ -47,13 +48,11 @@ export function lingerAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse
     timer.unref();
     const cleanup = () => {
       clearTimeout(timer);
-      req.off('data', onData);
+      unlisten();
     };
     // Whoever was reading (busboy) is done with this request: the rest is ours to drop.
     req.unpipe();
-    req.on('data', onData);
-    req.once('end', cleanup);
-    req.once('close', cleanup);
+    const unlisten = listenToBody(req, { data: onData, end: cleanup, close: cleanup });
     req.resume();
   });
 }

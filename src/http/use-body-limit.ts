@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { isMultipartRequest } from '../uploads/use-streaming-uploads.js';
+import { listenToBody } from './body-events.js';
 
 function tooLarge(limit: number) {
   return createGraphQLError(`Request body too large: the limit is ${limit} bytes`, {
@@ -38,14 +39,7 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       reject(createGraphQLError('The request body broke off', { extensions: { http: { status: 400 }, code: 'BAD_REQUEST' } }));
     };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-    };
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('close', onClose);
+    const cleanup = listenToBody(req, { data: onData, end: onEnd, close: onClose });
   });
 }
 

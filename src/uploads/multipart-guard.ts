@@ -5,6 +5,7 @@
  * tells the file's size before a byte of it goes upstream.
  */
 import type { IncomingMessage } from 'node:http';
+import { listenToBody } from '../http/body-events.js';
 
 export interface FileSizeHint {
   /** Smallest size the file can have given the declared length (it is the last part). */
@@ -159,14 +160,7 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
     dispose();
     rejectEnd(error);
   };
-  const dispose = () => {
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('close', onClose);
-  };
-  req.on('data', onData);
-  req.once('end', onEnd);
-  req.once('close', onClose);
+  const dispose = listenToBody(req, { data: onData, end: onEnd, close: onClose });
 
   return {
     parts: () => parts,

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { processRequest, Upload, type FileUpload } from 'graphql-upload-minimal';
 import { invalidParameter, malformedRequest } from '../errors.js';
+import { listenToBody } from '../http/body-events.js';
 import { watchMultipart, type FileSizeHint, type MultipartGuard, type PartInfo } from './multipart-guard.js';
 import { letGo, type PhotoSource } from './photo-stream.js';
 
@@ -83,13 +84,11 @@ function watchIdle(req: IncomingMessage, ms: number, onIdle: () => void): () => 
     if (Date.now() - last >= ms) onIdle();
   }, Math.max(25, Math.min(1000, ms / 4)));
   timer.unref();
-  req.on('data', bump);
   const stop = () => {
     clearInterval(timer);
-    req.off('data', bump);
+    unlisten();
   };
-  req.once('end', stop);
-  req.once('close', stop);
+  const unlisten = listenToBody(req, { data: bump, end: stop, close: stop });
   return stop;
 }
 
