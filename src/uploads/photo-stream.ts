@@ -1,7 +1,8 @@
 /**
  * Reads just enough of an incoming photo to judge it (format and dimensions), then
  * hands back a stream of the bytes already read plus the rest, still enforcing the
- * byte limit as it flows. Nothing is held beyond the header.
+ * byte limit as it flows. Nothing is held beyond the header. A photo refused here is
+ * left as it is: its caller lets go of it (`letGo`), so busboy can read past it.
  */
 import { invalidParameter, MetaStudioError } from '../errors.js';
 import { checkDimensions, inspectHeader, type PhotoFormat } from './image-header.js';
@@ -46,10 +47,6 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
   let headBytes = 0;
   let judgedAt = -1;
 
-  // The caller lets go of a refused photo (letGo): destroying it here would stall busboy.
-  const fail = (error: MetaStudioError): never => {
-    throw error;
-  };
 
   for (;;) {
     const next = await iterator.next();
@@ -63,17 +60,17 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
       }
       head.set(chunk, headBytes);
       headBytes += chunk.length;
-      if (headBytes > options.maxBytes) fail(tooLarge(options.maxBytes));
+      if (headBytes > options.maxBytes) throw tooLarge(options.maxBytes);
       if (headBytes - judgedAt < JUDGE_EVERY_BYTES && headBytes < headerCap) continue;
     }
-    if (done && source.truncated) fail(tooLarge(options.maxBytes));
+    if (done && source.truncated) throw tooLarge(options.maxBytes);
     judgedAt = headBytes;
     const joined = head.subarray(0, headBytes);
     const verdict = inspectHeader(joined, done);
-    if (verdict.kind === 'invalid') fail(invalidParameter(verdict.reason));
+    if (verdict.kind === 'invalid') throw invalidParameter(verdict.reason);
     if (verdict.kind === 'ok') {
       const tooBig = checkDimensions(verdict.width, verdict.height);
-      if (tooBig) fail(invalidParameter(tooBig));
+      if (tooBig) throw invalidParameter(tooBig);
       let total = headBytes;
       const firstChunk = joined;
       const ended = done;
@@ -85,17 +82,17 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
             const more = await iterator.next();
             if (more.done) break;
             total += more.value.length;
-            if (total > options.maxBytes) fail(tooLarge(options.maxBytes));
+            if (total > options.maxBytes) throw tooLarge(options.maxBytes);
             yield more.value;
           }
         }
         // busboy ends a file it cut at its limit like any other: only this flag tells.
-        if (source.truncated) fail(tooLarge(options.maxBytes));
+        if (source.truncated) throw tooLarge(options.maxBytes);
       }
       return { format: verdict.format, width: verdict.width, height: verdict.height, body: body(), bytesRead: () => total };
     }
     if (headBytes >= headerCap) {
-      fail(invalidParameter(`No image dimensions were found in the first ${headerCap} bytes of the photo`));
+      throw invalidParameter(`No image dimensions were found in the first ${headerCap} bytes of the photo`);
     }
   }
 }
