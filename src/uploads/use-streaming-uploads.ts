@@ -176,8 +176,8 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
         // and waiting for the whole body would deadlock. There a file's part is complete once
         // the part after it begins, and only the parts up to it are judged.
         const serial = (Array.isArray(operations) ? operations : [operations]).some((operation) => collectUploads(operation).length > 1);
-        const checkedUpTo = (partIndex: number) =>
-          (serial ? guard.partDone(partIndex) : guard.ended()).then(
+        const judged = (done: Promise<unknown>) => {
+          const complete = done.then(
             () => {
               const late = extraParts(guard.parts(), uploads.length);
               if (late.length > 0) throw malformedRequest(describeExtra(late));
@@ -186,13 +186,17 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
               throw invalidParameter(`The upload broke off: ${error.message}`);
             },
           );
+          complete.catch(() => {});
+          return complete;
+        };
+        // One judgement of the whole body serves every file; in series, one per file part.
+        const wholeBody = serial ? undefined : judged(guard.ended());
         let arrived = 0;
         const factsOf = (): UploadFacts => {
           // Called as each file starts, in body order: the k-th file to arrive is the k-th file part.
           const k = arrived++;
-          const fileParts = guard.parts().flatMap((part, index) => (part.filename === undefined ? [] : [index]));
-          const complete = checkedUpTo(fileParts[k] ?? guard.parts().length - 1);
-          complete.catch(() => {});
+          const fileParts = () => guard.parts().flatMap((part, index) => (part.filename === undefined ? [] : [index]));
+          const complete = wholeBody ?? judged(guard.partDone(fileParts()[k] ?? guard.parts().length - 1));
           // Content-Length tells a file's size only when it is the request's one file (the last part).
           return { sizeHint: uploads.length === 1 ? guard.sizeHint() : undefined, complete };
         };
