@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Gateway } from './gateway.js';
 import { createConnectionLimit } from './http/connection-limit.js';
+import { corsHeadersFor } from './http/cors.js';
 import { lingerAfterEarlyAnswer } from './http/linger.js';
 import { traceRequest } from './observability/tracing.js';
 import { attachGraphQLWs } from './ws/attach-graphql-ws.js';
@@ -48,9 +49,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
       if ((req.headers.accept ?? '').includes('text/event-stream')) {
         if (!connections.tryOpen('sse')) {
           // A listed origin's browser must be able to read why (as from any other refusal).
-          const origin = req.headers.origin;
-          const cors = origin && config.corsOrigins.includes(origin) ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
-          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', ...cors });
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', ...corsHeadersFor(req.headers.origin, config.corsOrigins) });
           res.end(JSON.stringify({ errors: [{ message: 'This instance holds as many connections as it allows; retry shortly', extensions: { code: 'TOO_MANY_CONNECTIONS' } }] }));
           return;
         }

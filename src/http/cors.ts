@@ -20,6 +20,11 @@ export function corsFor(allowed: readonly string[]): (request: Request) => CORSO
   };
 }
 
+/** The same policy for an answer written outside Yoga (a refusal before it runs): headers for a listed origin, none otherwise. */
+export function corsHeadersFor(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
+  return origin && allowed.includes(origin) ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
+}
+
 /** A WebSocket upgrade's Origin is acceptable: absent (not a browser), the gateway's own, or listed. */
 export function isAllowedSocketOrigin(origin: string | undefined, host: string | undefined, ownOrigins: readonly string[], allowed: readonly string[]): boolean {
   if (origin === undefined) return true;
