@@ -23,7 +23,7 @@ import type { CreatePictureModelingJobResponse } from '../metastudio/types.js';
 import type { UpstreamResult } from '../metastudio/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { Services } from '../schema/context.js';
-import type { JobRecord } from './job-record.js';
+import { recordForRegistration, type JobRecord } from './job-record.js';
 import { checkNotifyUrl } from './relay.js';
 import type { NewRegistration, Registration } from './store.js';
 
@@ -187,26 +187,12 @@ export async function createJob(
     await settleFailure(services, registration, undefined, log);
     throw badUpstreamResponse('MetaStudio accepted the job but returned no job_id', requestId);
   }
-  const now = Date.now();
-  const created: JobRecord = {
-    jobId: data.job_id,
-    // Documented as always present; a missing one must not lose a job that exists.
-    modelAssetId: typeof data.model_asset_id === 'string' ? data.model_asset_id : null,
-    owner,
-    styleId: fields.styleId,
-    name: fields.name,
+  // The model asset id is documented as always present; a missing one must not lose a job that exists.
+  const created = recordForRegistration(registration, {
+    job_id: data.job_id,
     state: 'WAITING',
-    startTime: null,
-    endTime: null,
-    modelCoverUrl: null,
-    errorCode: null,
-    errorMsg: null,
-    callbackNonce: nonce,
-    notifyUrl: fields.notifyUrl,
-    appUserId: fields.appUserId,
-    createdAt: registration.createdAt,
-    updatedAt: now,
-  };
+    ...(typeof data.model_asset_id === 'string' ? { model_asset_id: data.model_asset_id } : {}),
+  });
   const reply = createdFrom(created, requestId);
   // The reply waits for no store write and no log line: the registration already tracks the job.
   services.links.schedule(nonce, created, (outcome) => {

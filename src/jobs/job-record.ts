@@ -74,6 +74,34 @@ export function mergeUpstream(current: JobRecord, reading: PictureModelingInfo, 
   return { record, changed: forward, becameTerminal: forward && isTerminal(info.state) };
 }
 
+/** What a registration (the recorded intent of a create) says about the job it made. */
+export interface RegisteredCreate {
+  nonce: string;
+  owner: string;
+  name: string;
+  styleId: string;
+  notifyUrl: string | null;
+  appUserId: string | null;
+  createdAt: number;
+}
+
+/** The record a registered create's job starts as: WAITING, with the registration's owner, fields and nonce. */
+export function recordForRegistration(registration: RegisteredCreate, info: PictureModelingInfo, now = Date.now()): JobRecord {
+  return recordFromUpstream(
+    { ...info, state: 'WAITING' },
+    {
+      owner: registration.owner,
+      name: registration.name,
+      styleId: registration.styleId,
+      callbackNonce: registration.nonce,
+      notifyUrl: registration.notifyUrl,
+      appUserId: registration.appUserId,
+      createdAt: registration.createdAt,
+    },
+    now,
+  );
+}
+
 export function recordFromUpstream(info: PictureModelingInfo, extra: Partial<JobRecord> = {}, now = Date.now()): JobRecord {
   return {
     jobId: info.job_id,

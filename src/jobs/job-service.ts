@@ -7,7 +7,7 @@ import type { PictureModelingInfo } from '../metastudio/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { JobEventBus } from './event-bus.js';
-import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from './job-record.js';
+import { ACCOUNT_OWNER, recordForRegistration, recordFromUpstream, type JobRecord } from './job-record.js';
 import type { GatewayStore, Registration } from './store.js';
 
 export interface JobService {
@@ -94,18 +94,7 @@ export function createJobService(deps: {
         return undefined;
       }
       // Stored as WAITING and then merged, so a job that has already ended is published as it would have been.
-      const waiting = recordFromUpstream(
-        { ...info, state: 'WAITING' },
-        {
-          owner: registration.owner,
-          name: registration.name,
-          styleId: registration.styleId,
-          callbackNonce: registration.nonce,
-          notifyUrl: registration.notifyUrl,
-          appUserId: registration.appUserId,
-          createdAt: registration.createdAt,
-        },
-      );
+      const waiting = recordForRegistration(registration, info);
       const { record } = await deps.store.linkRegistration(registration.nonce, waiting);
       deps.metrics.adoptions.inc();
       deps.log.info({ jobId: record.jobId, owner: record.owner }, 'job adopted after a lost create answer');
