@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { makeJpeg } from '../test/support/images.js';
 import { upstreamFromEnv } from './peers/upstream.js';
-import { cpuTimeOf as cpuOf, fmt, MB, memoryOf, percentile, pool, resetPeakMemory, startEmulatorProcess, startGatewayProcess, startPeerProcess, type GatewayProcess } from './lib.js';
+import { cpuTimeOf, fmt, MB, memoryOf, percentile, pool, resetPeakMemory, startEmulatorProcess, startGatewayProcess, startPeerProcess, type GatewayProcess } from './lib.js';
 
 type Target = 'direct' | 'floor' | 'gateway' | 'apollo';
 const TARGETS = ['direct', 'floor', 'gateway', 'apollo'] as const;
@@ -133,7 +133,7 @@ async function latencyRun(servers: Record<Server, GatewayProcess>, direct: Retur
     const head = photo.subarray(0, 25_000);
     const rest = photo.subarray(25_000);
     const times: Record<Target, number[]> = { direct: [], floor: [], gateway: [], apollo: [] };
-    const cpu0 = Object.fromEntries(SERVERS.map((k) => [k, cpuOf(servers[k].pid)]));
+    const cpu0 = Object.fromEntries(SERVERS.map((k) => [k, cpuTimeOf(servers[k].pid)]));
     // Interleaved, so every target sees the same machine; the first 10 rounds warm up.
     for (let i = 0; i < samples + 10; i++) {
       for (const target of TARGETS) {
@@ -149,7 +149,7 @@ async function latencyRun(servers: Record<Server, GatewayProcess>, direct: Retur
         if (i >= 10) times[target].push(ms);
       }
     }
-    const cpuMs = Object.fromEntries(SERVERS.map((k) => [k, (cpuOf(servers[k].pid) - cpu0[k]!) / (samples + 10)])) as Record<Server, number>;
+    const cpuMs = Object.fromEntries(SERVERS.map((k) => [k, (cpuTimeOf(servers[k].pid) - cpu0[k]!) / (samples + 10)])) as Record<Server, number>;
     const pick = (p: number) => Object.fromEntries(TARGETS.map((t) => [t, percentile(times[t], p)])) as Record<Target, number>;
     out.push({ sizeBytes, samples, p50: pick(50), p99: pick(99), cpuMs });
   }
