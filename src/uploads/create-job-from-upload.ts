@@ -10,7 +10,11 @@ import type { Logger } from '../observability/logger.js';
 import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
+import { createMemoryReleaser } from './release-relayed-memory.js';
 import { uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
+
+/** Garbage collection is per process, and so is the count of bytes relayed since the last one. */
+const relayed = createMemoryReleaser();
 
 export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
@@ -91,7 +95,10 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
  */
 async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
   try {
-    yield* body;
+    for await (const chunk of body) {
+      yield chunk;
+      relayed(chunk.length);
+    }
     await facts?.complete;
   } catch (error) {
     throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
