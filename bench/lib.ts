@@ -50,12 +50,13 @@ export async function startEmulatorProcess(env: Record<string, string> = {}): Pr
 export async function startGatewayProcess(emulator: { url: string; config: { projectId: string; ak: string; sk: string } }, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there; BENCH_NODE_FLAGS adds flags;
-  // BENCH_GATEWAY_ENTRY=dist/main.js runs the build (`npm run build` first) instead of the sources.
+  // The gateway runs as `npm start` runs it: the build, on plain node (`npm run bench` builds it
+  // first when stale); BENCH_GATEWAY_ENTRY=src/main.ts runs the sources through tsx instead.
+  // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there; BENCH_NODE_FLAGS adds flags.
   const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
   // The benchmarks measure throughput: the per-principal and per-instance limits are lifted.
   const unlimited = { STYLES_CACHE_TTL_MS: process.env['BENCH_STYLES_TTL'] ?? '300000', RATE_LIMIT_CREATES_PER_MINUTE: '1000000', MAX_PENDING_JOBS_PER_PRINCIPAL: '1000000', MAX_CONCURRENT_UPLOADS: '10000', MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000' };
-  const child = await spawnListening(gatewayEnv(emulator, port, dir, { ...unlimited, ...env }), { entry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'src/main.ts', nodeFlags: [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], inheritStderr: true },
+  const child = await spawnListening(gatewayEnv(emulator, port, dir, { ...unlimited, ...env }), { entry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'dist/main.js', nodeFlags: [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], inheritStderr: true },
   );
   const url = `http://127.0.0.1:${port}`;
   return {
