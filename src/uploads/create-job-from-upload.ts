@@ -14,7 +14,7 @@ import { createMemoryReleaser } from './release-relayed-memory.js';
 import { uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
 
 /** Garbage collection is per process, and so is the count of bytes relayed since the last one. */
-const relayed = createMemoryReleaser();
+const releaser = createMemoryReleaser();
 
 export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
@@ -94,14 +94,17 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
  * aborted before its last byte, so MetaStudio never sees a complete create.
  */
 async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
+  const relay = releaser.open();
   try {
     for await (const chunk of body) {
       yield chunk;
-      relayed(chunk.length);
+      relay.relayed(chunk.length);
     }
     await facts?.complete;
   } catch (error) {
     throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
+  } finally {
+    relay.close();
   }
 }
 

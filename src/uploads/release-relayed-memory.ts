@@ -1,15 +1,21 @@
 /**
- * Frees the memory that relayed photo bytes came in, every few megabytes. Every chunk read
- * from a socket is a buffer of its own, freed only once a garbage collection finds it dead,
- * and V8 collects by how much JavaScript allocates, not by how many bytes stream through:
- * 32 concurrent 8 MiB uploads left 35-40 MB of dead socket buffers behind before a
- * collection came. A young-generation collection (a scavenge, the sub-millisecond kind V8
- * runs all the time anyway) after every RELEASE_EVERY_BYTES relayed bounds that.
+ * Frees the memory that relayed photo bytes came in. Every chunk read from a socket is a
+ * buffer of its own, freed only once a garbage collection finds it dead, and V8 collects
+ * by how much JavaScript allocates, not by how many bytes stream through: 32 concurrent
+ * 8 MiB uploads left 35-40 MB of dead socket buffers behind before a collection came. So
+ * after every few megabytes relayed, a young-generation collection (a scavenge, the
+ * sub-millisecond kind V8 runs all the time anyway) frees them.
+ *
+ * Not too often, though: a chunk still in flight when two collections pass is promoted to
+ * the old generation, which only a full collection frees. The bytes between collections
+ * therefore grow with the relays in flight (PER_RELAY_BYTES each, about what one holds in
+ * its socket, parser and stream buffers), so that a chunk is relayed before the next one.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export const RELEASE_EVERY_BYTES = 8 * 1024 * 1024;
+export const PER_RELAY_BYTES = 256 * 1024;
 
 export type Collect = (options: { type: 'minor' }) => void;
 
@@ -25,13 +31,40 @@ export function exposeCollector(): Collect | undefined {
   }
 }
 
-/** Returns the function to call with each relayed chunk's size. */
-export function createMemoryReleaser(everyBytes = RELEASE_EVERY_BYTES, collect: Collect | undefined = exposeCollector()): (bytes: number) => void {
+export interface Relay {
+  /** Counts a chunk that has been handed on. */
+  relayed(bytes: number): void;
+  /** The relay is over (idempotent). */
+  close(): void;
+}
+
+export interface MemoryReleaser {
+  open(): Relay;
+}
+
+export function createMemoryReleaser(options: { everyBytes?: number; perRelayBytes?: number; collect?: Collect | undefined } = {}): MemoryReleaser {
+  const everyBytes = options.everyBytes ?? RELEASE_EVERY_BYTES;
+  const perRelayBytes = options.perRelayBytes ?? PER_RELAY_BYTES;
+  const collect = 'collect' in options ? options.collect : exposeCollector();
   let since = 0;
-  return (bytes) => {
-    since += bytes;
-    if (since < everyBytes || !collect) return;
-    since = 0;
-    collect({ type: 'minor' });
+  let open = 0;
+  return {
+    open() {
+      open++;
+      let closed = false;
+      return {
+        relayed(bytes) {
+          since += bytes;
+          if (!collect || since < Math.max(everyBytes, open * perRelayBytes)) return;
+          since = 0;
+          collect({ type: 'minor' });
+        },
+        close() {
+          if (closed) return;
+          closed = true;
+          open--;
+        },
+      };
+    },
   };
 }
