@@ -11,7 +11,7 @@ import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
 import { createMemoryReleaser } from './release-relayed-memory.js';
-import { uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
+import { takeStream, uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
 
 /** Garbage collection is per process, and so is the count of bytes relayed since the last one. */
 const releaser = createMemoryReleaser();
@@ -40,7 +40,7 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     } catch (error) {
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
-    source = upload.createReadStream() as unknown as PhotoSource;
+    source = takeStream(upload);
     const facts = uploadFactsOf(upload);
     const hint = facts?.sizeHint;
     const created = await createJob(

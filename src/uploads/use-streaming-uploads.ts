@@ -41,6 +41,15 @@ export function uploadFactsOf(file: FileUpload): UploadFacts | undefined {
   return factsByFile.get(file);
 }
 
+/** Files whose stream a resolver has taken: theirs to read or let go. */
+const taken = new WeakSet<FileUpload>();
+
+/** A file's stream, for the resolver that relays it. */
+export function takeStream(file: FileUpload): PhotoSource {
+  taken.add(file);
+  return file.createReadStream() as unknown as PhotoSource;
+}
+
 export function isMultipartRequest(request: Request): boolean {
   return request.method === 'POST' && (request.headers.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }
@@ -102,11 +111,13 @@ function letGoOfUnread(params: { variables?: unknown }): void {
   for (const upload of collectUploads(params.variables)) {
     upload.promise.then(
       (file) => {
+        // Asking graphql-upload-minimal instead would throw (and build a stack trace) for every file read.
+        if (taken.has(file)) return;
         let stream;
         try {
           stream = file.createReadStream();
         } catch {
-          return; // its resolver has it
+          return; // it failed on its own (cut off, or over the limit): nothing to read past
         }
         letGo(stream as unknown as PhotoSource);
       },
