@@ -4,34 +4,34 @@ import { createMemoryReleaser, exposeCollector } from '../src/uploads/release-re
 describe('releasing relayed memory', () => {
   it('collects once per `everyBytes` relayed, counting afresh after each collection', () => {
     const collections: string[] = [];
-    const relay = createMemoryReleaser({ everyBytes: 100, perRelayBytes: 1, collect: (options) => void collections.push(options.type) }).open();
-    for (const bytes of [30, 30, 30]) relay.relayed(bytes);
+    const stream = createMemoryReleaser({ everyBytes: 100, perStreamBytes: 1, collect: (options) => void collections.push(options.type) }).track();
+    for (const bytes of [30, 30, 30]) stream.passed(bytes);
     expect(collections).toEqual([]);
-    relay.relayed(30);
+    stream.passed(30);
     expect(collections).toEqual(['minor']);
-    relay.relayed(99);
+    stream.passed(99);
     expect(collections).toEqual(['minor']);
-    relay.relayed(1);
+    stream.passed(1);
     expect(collections).toEqual(['minor', 'minor']);
-    relay.relayed(250);
+    stream.passed(250);
     expect(collections).toEqual(['minor', 'minor', 'minor']);
   });
 
-  it('leaves more bytes between collections while more relays are open, so chunks in flight are not promoted', () => {
+  it('leaves more bytes between collections while more streams are open, so chunks in flight are not promoted', () => {
     let collections = 0;
-    const releaser = createMemoryReleaser({ everyBytes: 100, perRelayBytes: 40, collect: () => void collections++ });
-    const relays = Array.from({ length: 5 }, () => releaser.open());
-    // Five open relays: a collection every 5 x 40 = 200 bytes, whichever relay they pass through.
-    for (const relay of relays) relay.relayed(39);
+    const releaser = createMemoryReleaser({ everyBytes: 100, perStreamBytes: 40, collect: () => void collections++ });
+    const streams = Array.from({ length: 5 }, () => releaser.track());
+    // Five open streams: a collection every 5 x 40 = 200 bytes, whichever stream they pass through.
+    for (const stream of streams) stream.passed(39);
     expect(collections).toBe(0);
-    relays[0]!.relayed(5);
+    streams[0]!.passed(5);
     expect(collections).toBe(1);
-    // Closed relays stop counting (closing twice changes nothing): back to every 100 bytes.
-    for (const relay of relays.slice(1)) {
-      relay.close();
-      relay.close();
+    // Closed streams stop counting (closing twice changes nothing): back to every 100 bytes.
+    for (const stream of streams.slice(1)) {
+      stream.close();
+      stream.close();
     }
-    relays[0]!.relayed(100);
+    streams[0]!.passed(100);
     expect(collections).toBe(2);
   });
 
@@ -44,16 +44,16 @@ describe('releasing relayed memory', () => {
 
   it('its young-generation collections free the dead buffers', () => {
     const before = process.memoryUsage().arrayBuffers;
-    const relay = createMemoryReleaser({ everyBytes: 4 * 1024 * 1024 }).open();
-    // 32 MiB of 64 KiB chunks, each dropped once relayed: without collections all 32 MiB stay.
+    const stream = createMemoryReleaser({ everyBytes: 4 * 1024 * 1024 }).track();
+    // 32 MiB of 64 KiB chunks, each dropped once handed on: without collections all 32 MiB stay.
     let peak = 0;
     for (let i = 0; i < 512; i++) {
       const chunk = Buffer.allocUnsafeSlow(64 * 1024);
       chunk[0] = i;
-      relay.relayed(chunk.length);
+      stream.passed(chunk.length);
       peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
     }
-    relay.close();
+    stream.close();
     expect(peak).toBeLessThan(16 * 1024 * 1024);
   });
 });

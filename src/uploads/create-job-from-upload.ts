@@ -94,17 +94,17 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
  * aborted before its last byte, so MetaStudio never sees a complete create.
  */
 async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
-  const relay = releaser.open();
+  const tracked = releaser.track();
   try {
     for await (const chunk of body) {
       yield chunk;
-      relay.relayed(chunk.length);
+      tracked.passed(chunk.length);
     }
     await facts?.complete;
   } catch (error) {
     throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
   } finally {
-    relay.close();
+    tracked.close();
   }
 }
 

@@ -8,14 +8,14 @@
  *
  * Not too often, though: a chunk still in flight when two collections pass is promoted to
  * the old generation, which only a full collection frees. The bytes between collections
- * therefore grow with the relays in flight (PER_RELAY_BYTES each, about what one holds in
- * its socket, parser and stream buffers), so that a chunk is relayed before the next one.
+ * therefore grow with the photo streams open (PER_STREAM_BYTES each, about what one holds
+ * in its socket, parser and stream buffers), so that a chunk is handed on before the next.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export const RELEASE_EVERY_BYTES = 8 * 1024 * 1024;
-export const PER_RELAY_BYTES = 256 * 1024;
+export const PER_STREAM_BYTES = 256 * 1024;
 
 export type Collect = (options: { type: 'minor' }) => void;
 
@@ -31,31 +31,31 @@ export function exposeCollector(): Collect | undefined {
   }
 }
 
-export interface Relay {
+export interface TrackedStream {
   /** Counts a chunk that has been handed on. */
-  relayed(bytes: number): void;
-  /** The relay is over (idempotent). */
+  passed(bytes: number): void;
+  /** The stream is over (idempotent). */
   close(): void;
 }
 
 export interface MemoryReleaser {
-  open(): Relay;
+  track(): TrackedStream;
 }
 
-export function createMemoryReleaser(options: { everyBytes?: number; perRelayBytes?: number; collect?: Collect | undefined } = {}): MemoryReleaser {
+export function createMemoryReleaser(options: { everyBytes?: number; perStreamBytes?: number; collect?: Collect | undefined } = {}): MemoryReleaser {
   const everyBytes = options.everyBytes ?? RELEASE_EVERY_BYTES;
-  const perRelayBytes = options.perRelayBytes ?? PER_RELAY_BYTES;
+  const perStreamBytes = options.perStreamBytes ?? PER_STREAM_BYTES;
   const collect = 'collect' in options ? options.collect : exposeCollector();
   let since = 0;
   let open = 0;
   return {
-    open() {
+    track() {
       open++;
       let closed = false;
       return {
-        relayed(bytes) {
+        passed(bytes) {
           since += bytes;
-          if (!collect || since < Math.max(everyBytes, open * perRelayBytes)) return;
+          if (!collect || since < Math.max(everyBytes, open * perStreamBytes)) return;
           since = 0;
           collect({ type: 'minor' });
         },
