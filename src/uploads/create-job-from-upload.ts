@@ -11,7 +11,7 @@ import type { Services } from '../schema/context.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
 import { createMemoryReleaser } from './release-relayed-memory.js';
-import { takeStream, uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
+import { letGoIfUntaken, takeStream, uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
 
 /** Garbage collection is per process, and so is the count of bytes relayed since the last one. */
 const releaser = createMemoryReleaser();
@@ -78,7 +78,7 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     // (in a request with several files) hold up the files behind it: one refused before it
     // was read is let go as it arrives.
     if (source) discard();
-    else Promise.resolve(input.file).then((unread) => letGo(unread.createReadStream() as unknown as PhotoSource)).catch(() => {});
+    else Promise.resolve(input.file).then(letGoIfUntaken, () => {});
     const result = isMetaStudioError(error) ? (error.origin === 'GATEWAY' && error.httpStatus < 500 ? 'refused' : 'upstream_error') : 'error';
     metrics.uploads.inc({ result });
     metrics.uploadSeconds.observe({ result }, (performance.now() - started) / 1000);

@@ -47,7 +47,6 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
   let headBytes = 0;
   let judgedAt = -1;
 
-
   for (;;) {
     const next = await iterator.next();
     const done = next.done === true;

@@ -102,28 +102,24 @@ function watchIdle(req: IncomingMessage, ms: number, onIdle: () => void): () => 
 }
 
 /**
- * After an operation of a multipart request has its result, lets go of any file of it that
- * nothing read (an operation that failed validation, or was never executed): an unread
- * file stalls busboy, and with it the files behind it and the end of the body that the
- * request's other creates wait for.
+ * Lets go of a file no resolver took (`letGo`): an unread file stalls busboy, and with it
+ * the files behind it and the end of the body that the request's other creates wait for.
  */
-function letGoOfUnread(params: { variables?: unknown }): void {
-  for (const upload of collectUploads(params.variables)) {
-    upload.promise.then(
-      (file) => {
-        // Asking graphql-upload-minimal instead would throw (and build a stack trace) for every file read.
-        if (taken.has(file)) return;
-        let stream;
-        try {
-          stream = file.createReadStream();
-        } catch {
-          return; // it failed on its own (cut off, or over the limit): nothing to read past
-        }
-        letGo(stream as unknown as PhotoSource);
-      },
-      () => {},
-    );
+export function letGoIfUntaken(file: FileUpload): void {
+  // Asking graphql-upload-minimal instead would throw (and build a stack trace) for every file read.
+  if (taken.has(file)) return;
+  let stream;
+  try {
+    stream = file.createReadStream();
+  } catch {
+    return; // it failed on its own (cut off, or over the limit): nothing to read past
   }
+  letGo(stream as unknown as PhotoSource);
+}
+
+/** After an operation of a multipart request has its result: its files that nothing read (it failed validation, or never ran). */
+function letGoOfUnread(params: { variables?: unknown }): void {
+  for (const upload of collectUploads(params.variables)) upload.promise.then(letGoIfUntaken, () => {});
 }
 
 export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
