@@ -3,6 +3,7 @@ import { isJobState, isTerminal, type JobState, type PictureModelingInfo } from 
 
 export { ANONYMOUS } from '../auth/authenticator.js';
 import { ANONYMOUS } from '../auth/authenticator.js';
+import type { NewRegistration } from './store.js';
 
 /** Owner of jobs an admin looked at that this gateway did not create: no principal can be ''. */
 export const ACCOUNT_OWNER = '';
@@ -75,15 +76,7 @@ export function mergeUpstream(current: JobRecord, reading: PictureModelingInfo, 
 }
 
 /** What a registration (the recorded intent of a create) says about the job it made. */
-export interface RegisteredCreate {
-  nonce: string;
-  owner: string;
-  name: string;
-  styleId: string;
-  notifyUrl: string | null;
-  appUserId: string | null;
-  createdAt: number;
-}
+export type RegisteredCreate = Pick<NewRegistration, 'nonce' | 'owner' | 'name' | 'styleId' | 'notifyUrl' | 'appUserId' | 'createdAt'>;
 
 /** The record a registered create's job starts as: WAITING, with the registration's owner, fields and nonce. */
 export function recordForRegistration(registration: RegisteredCreate, info: PictureModelingInfo, now = Date.now()): JobRecord {
