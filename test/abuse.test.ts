@@ -5,8 +5,8 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AsyncQueue, SlowConsumerError } from '../src/jobs/async-queue.js';
-import { createCallbackTokens } from '../src/jobs/callback-token.js';
+import { AsyncQueue, SlowConsumerError } from '../src/lib/async-queue.js';
+import { createCallbackTokens } from '../src/jobs/webhooks/callback-token.js';
 import { gql, startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg, makePng } from './support/images.js';
 import { CREATE_MUTATION, encodeParts, postRaw, uploadPhoto } from './support/multipart.js';

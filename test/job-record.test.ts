@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeUpstream, recordFromUpstream } from '../src/jobs/job-record.js';
+import { mergeUpstream, recordFromUpstream } from '../src/jobs/model/job-record.js';
 import type { PictureModelingInfo } from '../src/metastudio/types.js';
 
 const base = recordFromUpstream({ job_id: 'j', state: 'WAITING' }, {}, 1000);

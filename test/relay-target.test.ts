@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNotifyUrl, isPrivateAddress, signRelay, verifyRelaySignature } from '../src/jobs/relay.js';
+import { checkNotifyUrl, isPrivateAddress, signRelay, verifyRelaySignature } from '../src/jobs/webhooks/relay.js';
 
 describe('relay targets', () => {
   it('knows non-public addresses', () => {

@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { recordFromUpstream, type JobRecord } from '../src/jobs/job-record.js';
-import { linkAfterReply } from '../src/jobs/link-after-reply.js';
-import { createRedisBackend } from '../src/jobs/redis-store.js';
-import { createSqliteStore } from '../src/jobs/sqlite-store.js';
-import type { GatewayStore, NewRegistration } from '../src/jobs/store.js';
+import { recordFromUpstream, type JobRecord } from '../src/jobs/model/job-record.js';
+import { linkAfterReply } from '../src/jobs/create/link-after-reply.js';
+import { createRedisBackend } from '../src/jobs/store/redis-store.js';
+import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
+import type { GatewayStore, NewRegistration } from '../src/jobs/store/store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { tempDir } from './support/harness.js';
 import { startRedis, type RedisServer } from './support/redis.js';

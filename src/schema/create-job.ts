@@ -1,6 +1,6 @@
 import { GraphQLUpload } from 'graphql-upload-minimal';
-import { createJobFromUrl } from '../jobs/create-job-from-url.js';
-import type { CreatedJob } from '../jobs/create-job.js';
+import { createJobFromUrl } from '../jobs/create/create-job-from-url.js';
+import type { CreatedJob } from '../jobs/create/create-job.js';
 import { createJobFromUpload } from '../uploads/create-job-from-upload.js';
 import { builder } from './builder.js';
 import { PictureModelingJobRef } from './job.js';

@@ -1,5 +1,5 @@
 import { JOB_STATES } from '../metastudio/types.js';
-import type { JobRecord } from '../jobs/job-record.js';
+import type { JobRecord } from '../jobs/model/job-record.js';
 import { DigitalAssetRef } from './asset.js';
 import { builder } from './builder.js';
 

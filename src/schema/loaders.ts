@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
 import type { Principal } from '../auth/authenticator.js';
 import { isMetaStudioError, jobNotFound } from '../errors.js';
 import { isTerminal, type DigitalAssetSummary } from '../metastudio/types.js';
-import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
+import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
 import type { Services } from './context.js';
 
 export const ASSET_BATCH_SIZE = 100;

@@ -1,6 +1,6 @@
 import { invalidParameter } from '../errors.js';
 import type { StyleInfo } from '../metastudio/types.js';
-import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/job-record.js';
+import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
 import { builder } from './builder.js';
 import { JobStateEnum, PictureModelingJobRef } from './job.js';
 import { loadVisibleJob } from './loaders.js';

@@ -1,7 +1,7 @@
 import { getOperationAST, Kind, type DocumentNode } from 'graphql';
-import { openCompletionStream } from '../jobs/completion-stream.js';
+import { openCompletionStream } from '../jobs/completion/completion-stream.js';
 import type { Principal } from '../auth/authenticator.js';
-import type { JobRecord } from '../jobs/job-record.js';
+import type { JobRecord } from '../jobs/model/job-record.js';
 import { builder } from './builder.js';
 import { PictureModelingJobRef } from './job.js';
 import { createLoaders } from './loaders.js';

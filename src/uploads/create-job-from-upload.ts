@@ -2,12 +2,13 @@
  * createPictureModelingJob: judge the photo by its header while it streams in, then run
  * the shared create flow with the photo streamed upstream behind it.
  */
+import { principalAsAppUserId } from '../jobs/create/app-user-id.js';
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Principal } from '../auth/authenticator.js';
-import { checkFields, createJob, type CreatedJob, type CreateFields } from '../jobs/create-job.js';
+import { checkFields, createJob, type CreatedJob, type CreateFields } from '../jobs/create/create-job.js';
 import { invalidParameter, isMetaStudioError, tooManyUploads } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { Services } from '../schema/context.js';
+import type { Services } from '../services.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
 import { createMemoryReleaser } from './release-relayed-memory.js';
@@ -106,9 +107,4 @@ async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts |
   } finally {
     tracked.close();
   }
-}
-
-/** X-App-UserId defaults to the principal, when it can travel in a header. */
-export function principalAsAppUserId(principal: Principal): string | undefined {
-  return /^[\x20-\x7e]{1,256}$/.test(principal.id) ? principal.id : undefined;
 }

@@ -5,7 +5,7 @@
  * depends on (query, variables, caller).
  */
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
-import { AsyncQueue } from '../jobs/async-queue.js';
+import { AsyncQueue } from '../lib/async-queue.js';
 
 type SubscribeResult = AsyncIterable<ExecutionResult> | ExecutionResult;
 

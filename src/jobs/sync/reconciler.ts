@@ -5,13 +5,13 @@
  * matched by name (names are unique per account upstream). One that matches nothing
  * after RECONCILE_GIVE_UP_MS is closed as failed and pruned.
  */
-import type { MetaStudioClient } from '../metastudio/client.js';
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import type { PictureModelingInfo } from '../metastudio/types.js';
-import type { JobRecord } from './job-record.js';
+import type { MetaStudioClient } from '../../metastudio/client.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
+import type { PictureModelingInfo } from '../../metastudio/types.js';
+import type { JobRecord } from '../model/job-record.js';
 import type { JobService } from './job-service.js';
-import type { GatewayStore, Registration } from './store.js';
+import type { GatewayStore, Registration } from '../store/store.js';
 
 /** Upstream and gateway clocks differ: the search window starts this much before the registration. */
 const WINDOW_SLACK_MS = 10 * 60_000;

@@ -3,8 +3,8 @@
  * for several; every method is atomic on its own in both (one transaction, one Lua
  * script), and test/store-contract.test.ts runs the same cases against both.
  */
-import type { JobState, PictureModelingInfo } from '../metastudio/types.js';
-import type { JobRecord, MergeResult } from './job-record.js';
+import type { JobState, PictureModelingInfo } from '../../metastudio/types.js';
+import type { JobRecord, MergeResult } from '../model/job-record.js';
 
 /**
  * The intent to create a job, recorded before the upstream create is sent, so that a job

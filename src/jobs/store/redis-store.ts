@@ -14,9 +14,9 @@ import type { Cache } from '@graphql-yoga/plugin-response-cache';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import type { Logger } from '../observability/logger.js';
-import { isTerminal } from '../metastudio/types.js';
-import { mergeUpstream, type JobRecord } from './job-record.js';
+import type { Logger } from '../../observability/logger.js';
+import { isTerminal } from '../../metastudio/types.js';
+import { mergeUpstream, type JobRecord } from '../model/job-record.js';
 import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
 

@@ -2,13 +2,13 @@
  * Re-reads a job upstream (the only source of truth), stores what moved, then publishes
  * completions. Callbacks, the poller, reconciliation and queries all come through here.
  */
-import type { MetaStudioClient } from '../metastudio/client.js';
-import type { PictureModelingInfo } from '../metastudio/types.js';
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import type { JobEventBus } from './event-bus.js';
-import { ACCOUNT_OWNER, recordForRegistration, recordFromUpstream, type JobRecord } from './job-record.js';
-import type { GatewayStore, Registration } from './store.js';
+import type { MetaStudioClient } from '../../metastudio/client.js';
+import type { PictureModelingInfo } from '../../metastudio/types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
+import type { JobEventBus } from '../completion/event-bus.js';
+import { ACCOUNT_OWNER, recordForRegistration, recordFromUpstream, type JobRecord } from '../model/job-record.js';
+import type { GatewayStore, Registration } from '../store/store.js';
 
 export interface JobService {
   /**

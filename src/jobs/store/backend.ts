@@ -5,8 +5,8 @@
  */
 import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { GatewayConfig } from '../config.js';
-import type { Logger } from '../observability/logger.js';
+import type { GatewayConfig } from '../../config.js';
+import type { Logger } from '../../observability/logger.js';
 import type { GatewayStore } from './store.js';
 import { createRedisBackend } from './redis-store.js';
 import { createSqliteStore } from './sqlite-store.js';

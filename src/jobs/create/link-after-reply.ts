@@ -6,8 +6,8 @@
  * of a job on this instance wait for its link, so a query or subscription sent right
  * after the reply finds the job.
  */
-import type { JobRecord } from './job-record.js';
-import type { GatewayStore } from './store.js';
+import type { JobRecord } from '../model/job-record.js';
+import type { GatewayStore } from '../store/store.js';
 
 export type Linked = Awaited<ReturnType<GatewayStore['linkRegistration']>>;
 

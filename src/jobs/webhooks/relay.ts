@@ -13,9 +13,9 @@ import { lookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, request } from 'undici';
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import type { JobRecord } from './job-record.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
+import type { JobRecord } from '../model/job-record.js';
 
 export const SIGNATURE_HEADER = 'X-Signature';
 

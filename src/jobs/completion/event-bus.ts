@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
-import type { JobRecord } from './job-record.js';
+import type { JobRecord } from '../model/job-record.js';
 
 export const COMPLETED_TOPIC = 'pictureModelingJobCompleted';
 

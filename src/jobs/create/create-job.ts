@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import type { Principal } from '../auth/authenticator.js';
+import type { Principal } from '../../auth/authenticator.js';
 import {
   idempotencyKeyReused,
   invalidParameter,
@@ -17,15 +17,15 @@ import {
   badUpstreamResponse,
   storeUnavailable,
   upstreamTimeout,
-} from '../errors.js';
-import { assertAppUserId } from '../metastudio/requests.js';
-import type { CreatePictureModelingJobResponse } from '../metastudio/types.js';
-import type { UpstreamResult } from '../metastudio/client.js';
-import type { Logger } from '../observability/logger.js';
-import type { Services } from '../schema/context.js';
-import { recordForRegistration, type JobRecord } from './job-record.js';
-import { checkNotifyUrl } from './relay.js';
-import type { NewRegistration, Registration } from './store.js';
+} from '../../errors.js';
+import { assertAppUserId } from '../../metastudio/requests.js';
+import type { CreatePictureModelingJobResponse } from '../../metastudio/types.js';
+import type { UpstreamResult } from '../../metastudio/client.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Services } from '../../services.js';
+import { recordForRegistration, type JobRecord } from '../model/job-record.js';
+import { checkNotifyUrl } from '../webhooks/relay.js';
+import type { NewRegistration, Registration } from '../store/store.js';
 
 /** Upstream counts a name in UTF-16 code units (64 emoji are 128 of them); so do we and the emulator. */
 export const MAX_NAME_LENGTH = 64;

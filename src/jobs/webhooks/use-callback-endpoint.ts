@@ -7,16 +7,16 @@
  */
 import { trace } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
-import { inSpan } from '../observability/tracing.js';
-import type { MetaStudioClient } from '../metastudio/client.js';
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import { isTerminal, type PictureModelingInfo } from '../metastudio/types.js';
-import { readCappedText } from '../http/read-capped.js';
+import { inSpan } from '../../observability/tracing.js';
+import type { MetaStudioClient } from '../../metastudio/client.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
+import { isTerminal, type PictureModelingInfo } from '../../metastudio/types.js';
+import { readCappedText } from '../../http/read-capped.js';
 import { CALLBACK_PATH_PREFIX, type CallbackTokens } from './callback-token.js';
-import type { JobService } from './job-service.js';
-import type { Reconciler } from './reconciler.js';
-import type { GatewayStore, Registration } from './store.js';
+import type { JobService } from '../sync/job-service.js';
+import type { Reconciler } from '../sync/reconciler.js';
+import type { GatewayStore, Registration } from '../store/store.js';
 
 const MAX_CALLBACK_BODY = 64 * 1024;
 const BODY_DEADLINE_MS = 5000;

@@ -4,11 +4,11 @@
  * errors. A lease per job keeps several instances from polling one job at once. Each pass
  * also reconciles creates whose answer never came (see reconciler.ts).
  */
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { JobService } from './job-service.js';
 import type { Reconciler } from './reconciler.js';
-import type { GatewayStore } from './store.js';
+import type { GatewayStore } from '../store/store.js';
 
 export interface Poller {
   /** One pass now; resolves when it is done. */

@@ -4,16 +4,16 @@
  * and the subscribe; a job that is already terminal is emitted at once.
  */
 import { createGraphQLError } from 'graphql-yoga';
-import type { Principal } from '../auth/authenticator.js';
-import type { MetaStudioClient } from '../metastudio/client.js';
-import { isMetaStudioError, jobNotFound, type MetaStudioError } from '../errors.js';
-import { isTerminal } from '../metastudio/types.js';
-import { markSpan } from '../observability/tracing.js';
-import { AsyncQueue } from './async-queue.js';
+import type { Principal } from '../../auth/authenticator.js';
+import type { MetaStudioClient } from '../../metastudio/client.js';
+import { isMetaStudioError, jobNotFound, type MetaStudioError } from '../../errors.js';
+import { isTerminal } from '../../metastudio/types.js';
+import { markSpan } from '../../observability/tracing.js';
+import { AsyncQueue } from '../../lib/async-queue.js';
 import type { JobEventBus } from './event-bus.js';
-import { recordFromUpstream, type JobRecord } from './job-record.js';
-import type { JobService } from './job-service.js';
-import type { GatewayStore } from './store.js';
+import { recordFromUpstream, type JobRecord } from '../model/job-record.js';
+import type { JobService } from '../sync/job-service.js';
+import type { GatewayStore } from '../store/store.js';
 
 export interface CompletionDeps {
   bus: JobEventBus;

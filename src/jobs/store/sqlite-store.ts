@@ -2,8 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { PictureModelingInfo } from '../metastudio/types.js';
-import { mergeUpstream, type JobRecord } from './job-record.js';
+import type { PictureModelingInfo } from '../../metastudio/types.js';
+import { mergeUpstream, type JobRecord } from '../model/job-record.js';
 import type { GatewayStore, Registration } from './store.js';
 
 /** Append only: each entry runs once, in order, inside a transaction. */

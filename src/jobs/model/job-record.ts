@@ -1,9 +1,9 @@
 /** The gateway's own record of a job, and the rule that state only moves forward. */
-import { isJobState, isTerminal, type JobState, type PictureModelingInfo } from '../metastudio/types.js';
+import { isJobState, isTerminal, type JobState, type PictureModelingInfo } from '../../metastudio/types.js';
 
-export { ANONYMOUS } from '../auth/authenticator.js';
-import { ANONYMOUS } from '../auth/authenticator.js';
-import type { NewRegistration } from './store.js';
+export { ANONYMOUS } from '../../auth/authenticator.js';
+import { ANONYMOUS } from '../../auth/authenticator.js';
+import type { NewRegistration } from '../store/store.js';
 
 /** Owner of jobs an admin looked at that this gateway did not create: no principal can be ''. */
 export const ACCOUNT_OWNER = '';

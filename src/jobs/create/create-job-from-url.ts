@@ -1,9 +1,9 @@
 /** createPictureModelingJobFromUrl: MetaStudio downloads the photo itself (CreatePictureModelingByUrlJob). */
-import type { Principal } from '../auth/authenticator.js';
-import { invalidParameter } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
-import type { Services } from '../schema/context.js';
-import { principalAsAppUserId } from '../uploads/create-job-from-upload.js';
+import type { Principal } from '../../auth/authenticator.js';
+import { invalidParameter } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Services } from '../../services.js';
+import { principalAsAppUserId } from './app-user-id.js';
 import { checkFields, createJob, type CreatedJob, type CreateFields } from './create-job.js';
 
 export const MAX_PICTURE_URL_LENGTH = 2048;

@@ -1,0 +1,34 @@
+/** The services every transport and resolver share, built once by the composition root (gateway.ts). */
+import type { GatewayConfig } from './config.js';
+import type { MetaStudioClient } from './metastudio/client.js';
+import type { Logger } from './observability/logger.js';
+import type { GatewayMetrics } from './observability/metrics.js';
+import type { CallbackTokens } from './jobs/webhooks/callback-token.js';
+import type { JobEventBus } from './jobs/completion/event-bus.js';
+import type { JobService } from './jobs/sync/job-service.js';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Reconciler } from './jobs/sync/reconciler.js';
+import type { GatewayStore } from './jobs/store/store.js';
+import type { LinkAfterReply } from './jobs/create/link-after-reply.js';
+
+export interface Services {
+  config: GatewayConfig;
+  client: MetaStudioClient;
+  store: GatewayStore;
+  /** Links created jobs to their registrations once the create's reply is out. */
+  links: LinkAfterReply;
+  /** Events can be lost (Redis): subscriptions re-check the store. */
+  mayDropEvents: boolean;
+  /** Creates per principal per minute, shared by all instances. */
+  limiter: RateLimiterAbstract;
+  reconciler: Reconciler;
+  /** MAX_CONCURRENT_UPLOADS on this instance. */
+  uploadSlots: { take(): boolean; release(): void };
+  bus: JobEventBus;
+  jobs: JobService;
+  tokens: CallbackTokens;
+  log: Logger;
+  metrics: GatewayMetrics;
+  /** PUBLIC_URL, or http://HOST:PORT as bound. */
+  publicUrl(): string;
+}
