@@ -20,6 +20,7 @@ import { useDemoPage } from './http/use-demo-page.js';
 import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
+import { isGraphQLPath, useSingleGraphQLPath } from './http/use-single-graphql-path.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
@@ -166,7 +167,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     batching: { limit: QUERY_LIMITS.maxBatch },
     landingPage: false,
     cors: corsFor(config.corsOrigins),
-    graphiql: config.graphiql ? { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS' } : false,
+    // Only on the GraphQL path itself: Yoga would serve the page on any URL ending with it.
+    graphiql: config.graphiql
+      ? (request) => isGraphQLPath(new URL(request.url), GRAPHQL_ENDPOINT) && { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS' }
+      : false,
     // Every asset inline, so GraphiQL works with no internet access; the 9 MB page module loads on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: '/health',
@@ -188,7 +192,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useMetricsEndpoint('/metrics', metrics.registry),
       ...(config.graphiql ? [useDemoPage()] : []),
       useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
-      useAuthentication(authenticator, { graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: config.graphiql, metrics }),
+      // After every other route: what still looks like GraphQL off its one path is a 404.
+      useSingleGraphQLPath(GRAPHQL_ENDPOINT),
+      // Before every plugin whose request parser reads the body.
+      useAuthentication(authenticator, { metrics }),
       useTrustedDocuments(trustedDocuments),
       // After the trusted documents: a document sent by id has its text by then.
       ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),

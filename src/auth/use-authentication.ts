@@ -1,7 +1,10 @@
 /**
- * Authenticates every GraphQL request over HTTP (POST, GET, multipart, SSE) before its
- * body is read: a refused request runs nothing and sends nothing upstream. The principal
- * rides on the server context, where the GraphQL context factory picks it up.
+ * Authenticates every request that reaches GraphQL parsing over HTTP (POST, GET,
+ * multipart, SSE, multipart subscriptions), whatever its path: the decision sits in
+ * Yoga's `onRequestParse`, which every request bound for execution passes and no other
+ * route does, so no path variant can route around it. It runs before the body is read:
+ * a refused request runs nothing and sends nothing upstream. The principal rides on the
+ * server context, where the GraphQL context factory picks it up.
  */
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -9,11 +12,6 @@ import type { Authenticator, Principal } from './authenticator.js';
 
 export interface AuthenticatedServerContext {
   principal?: Principal;
-}
-
-/** GraphiQL's own page is static and needs no credentials: Yoga serves it for any browser GET that accepts HTML. */
-function isGraphiQLPage(request: Request): boolean {
-  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }
 
 export function unauthenticatedResponse(reason: string, ResponseImpl: typeof Response): Response {
@@ -27,11 +25,11 @@ export function unauthenticatedResponse(reason: string, ResponseImpl: typeof Res
   });
 }
 
-export function useAuthentication(auth: Authenticator, options: { graphqlEndpoint: string; graphiql: boolean; metrics: GatewayMetrics }): Plugin {
-  const { graphqlEndpoint, graphiql, metrics } = options;
+/** Must come before every plugin whose onRequestParse reads or parses the body (uploads, body limit). */
+export function useAuthentication(auth: Authenticator, options: { metrics: GatewayMetrics }): Plugin {
+  const { metrics } = options;
   return {
-    async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
-      if (url.pathname !== graphqlEndpoint || request.method === 'OPTIONS' || (graphiql && isGraphiQLPage(request))) return;
+    async onRequestParse({ request, serverContext, endResponse, fetchAPI }) {
       const result = await auth.authenticate({
         authorization: request.headers.get('authorization'),
         apiKey: request.headers.get('x-api-key'),
