@@ -41,7 +41,12 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     } catch (error) {
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
-    source = takeStream(upload);
+    try {
+      source = takeStream(upload);
+    } catch (error) {
+      // graphql-upload-minimal throws the file's own failure here (cut off, malformed body).
+      throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
+    }
     const facts = uploadFactsOf(upload);
     const hint = facts?.sizeHint;
     const created = await createJob(

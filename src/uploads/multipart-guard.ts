@@ -150,6 +150,8 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
     }
   };
   const onEnd = () => {
+    // A body that stops before its closing delimiter is cut short, however complete its file looks.
+    if (mode !== 'epilogue') return fail(new MalformedMultipartError('the request body ended before the closing multipart delimiter'));
     dispose();
     resolveEnd(parts);
   };

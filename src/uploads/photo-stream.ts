@@ -38,6 +38,15 @@ export function tooLarge(maxBytes: number): MetaStudioError {
   return invalidParameter(`The photo is larger than the ${maxBytes}-byte limit`);
 }
 
+/** The client's stream failing (it broke off, the body ended inside the file) is the client's error, not ours. */
+async function nextFromClient(iterator: AsyncIterator<Uint8Array>): Promise<IteratorResult<Uint8Array>> {
+  try {
+    return await iterator.next();
+  } catch (error) {
+    throw error instanceof MetaStudioError ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
+  }
+}
+
 export async function inspectPhoto(source: PhotoSource, options: InspectOptions): Promise<InspectedPhoto> {
   const headerCap = Math.min(options.headerCap ?? 1024 * 1024, options.maxBytes);
   const iterator = source[Symbol.asyncIterator]();
@@ -48,7 +57,7 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
   let judgedAt = -1;
 
   for (;;) {
-    const next = await iterator.next();
+    const next = await nextFromClient(iterator);
     const done = next.done === true;
     if (!done) {
       const chunk = next.value;
@@ -78,7 +87,7 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
         yield firstChunk;
         if (!ended) {
           for (;;) {
-            const more = await iterator.next();
+            const more = await nextFromClient(iterator);
             if (more.done) break;
             total += more.value.length;
             if (total > options.maxBytes) throw tooLarge(options.maxBytes);

@@ -81,6 +81,30 @@ const extraParts = (parts: readonly PartInfo[], allowedFiles: number): PartInfo[
 const describeExtra = (extra: PartInfo[]) =>
   `A multipart request carries only the operations, the map and the mapped file of each upload variable; ${extra.length} other part(s) came (first: "${extra[0]!.name.slice(0, 64)}")`;
 
+/**
+ * The request as graphql-upload-minimal reads it, with one difference: the busboy parser
+ * it pipes into gets an `error` listener of its own. graphql-upload-minimal listens with
+ * `once`, then destroys the parser, whose destroy emits a second error ("Unexpected end
+ * of form") that nobody hears: an oversized part header ended the process. Its first
+ * error already answers the request (400); later ones are echoes.
+ */
+function parserFeed(req: IncomingMessage): IncomingMessage {
+  const feed = {
+    headers: req.headers,
+    pipe<T extends NodeJS.WritableStream>(parser: T): T {
+      parser.on('error', () => {});
+      return req.pipe(parser);
+    },
+    unpipe: (parser?: NodeJS.WritableStream) => req.unpipe(parser),
+    once: (event: string, listener: (...args: unknown[]) => void) => req.once(event, listener),
+    resume: () => req.resume(),
+    get readableEnded() {
+      return req.readableEnded;
+    },
+  };
+  return feed as unknown as IncomingMessage;
+}
+
 /** Aborts the request when the client sends nothing for `ms` (unless we stopped reading it ourselves). */
 function watchIdle(req: IncomingMessage, ms: number, onIdle: () => void): () => void {
   let last = Date.now();
@@ -159,7 +183,7 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
         };
         let operations: unknown;
         try {
-          operations = await processRequest(req, res as ServerResponse, {
+          operations = await processRequest(parserFeed(req), res as ServerResponse, {
             maxFileSize: options.maxFileBytes + 1,
             maxFieldSize: MAX_FIELD_BYTES,
             // Files the map does not name are skipped by graphql-upload-minimal and refused by the guard.
