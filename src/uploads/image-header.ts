@@ -1,7 +1,8 @@
 /**
- * Tells a photo's format from its first bytes and reads its dimensions from the header,
- * with image-size doing the header parsing. Pure: it looks at a buffer and says
- * whether it has enough, needs more, or can already refuse the photo.
+ * Tells a photo's format from its first bytes and reads its dimensions from the header:
+ * PNG through image-size (fixed offsets), JPEG by walking its segment markers here. Pure:
+ * it looks at a buffer and says whether it has enough, needs more, or can already refuse
+ * the photo. The work is linear in the markers, never in the bytes they skip, and bounded.
  */
 import { imageSize } from 'image-size';
 
@@ -59,6 +60,7 @@ export function inspectHeader(buffer: Uint8Array, complete: boolean): HeaderVerd
   if (format === 'png' && Buffer.from(buffer.subarray(12, 16)).toString('latin1') !== 'IHDR') {
     return { kind: 'invalid', reason: 'The photo is not a valid PNG image: its first chunk is not IHDR' };
   }
+  if (format === 'jpeg') return inspectJpeg(buffer, complete);
   let size: { width: number; height: number };
   try {
     size = imageSize(buffer);
@@ -70,6 +72,55 @@ export function inspectHeader(buffer: Uint8Array, complete: boolean): HeaderVerd
     return { kind: 'invalid', reason: `The photo's ${label(format)} header declares no valid dimensions` };
   }
   return { kind: 'ok', format, width: size.width, height: size.height };
+}
+
+/** More segments than this before the frame header is not a photo (cameras write a handful). */
+export const MAX_JPEG_SEGMENTS_BEFORE_FRAME = 256;
+
+/** SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC): the markers that carry the dimensions. */
+const isFrameMarker = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+/** TEM and RST0-RST7 stand alone (no length). */
+const isStandalone = (marker: number) => marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7);
+
+/**
+ * Walks a JPEG's segments from SOI to the frame header (SOFn), jumping over each segment's
+ * payload by its declared length, so a megabyte of zeros after `FF D8 FF E0` is refused at
+ * its sixth byte (a segment length under 2) instead of being scanned.
+ */
+function inspectJpeg(buffer: Uint8Array, complete: boolean): HeaderVerdict {
+  const needMore = (): HeaderVerdict => (complete ? truncated('jpeg') : { kind: 'need-more', format: 'jpeg' });
+  const invalid = (why: string): HeaderVerdict => ({ kind: 'invalid', reason: `The photo is not a valid JPEG image: ${why}` });
+  let at = 2; // after SOI
+  for (let segments = 0; ; segments++) {
+    if (segments > MAX_JPEG_SEGMENTS_BEFORE_FRAME) return invalid(`more than ${MAX_JPEG_SEGMENTS_BEFORE_FRAME} segments before its frame header`);
+    if (at >= buffer.length) return needMore();
+    if (buffer[at] !== 0xff) return invalid(`no segment marker at byte ${at}`);
+    // 0xFF fill bytes may precede a marker; a photo has a few at most.
+    const fillStart = at;
+    while (at < buffer.length && buffer[at] === 0xff) {
+      at++;
+      if (at - fillStart > 64) return invalid('a run of fill bytes instead of a marker');
+    }
+    if (at >= buffer.length) return needMore();
+    const marker = buffer[at]!;
+    at++;
+    if (marker === 0x00 || marker === 0xd8) return invalid(`an unexpected marker 0xFF${marker.toString(16).toUpperCase().padStart(2, '0')}`);
+    if (isStandalone(marker)) continue;
+    if (marker === 0xd9 || marker === 0xda) return invalid('the image data begins before any frame header');
+    if (at + 2 > buffer.length) return needMore();
+    const length = (buffer[at]! << 8) | buffer[at + 1]!;
+    if (length < 2) return invalid(`a segment declares a length of ${length}`);
+    if (isFrameMarker(marker)) {
+      // length(2) precision(1) height(2) width(2)
+      if (length < 8) return invalid('its frame header is too short');
+      if (at + 7 > buffer.length) return needMore();
+      const height = (buffer[at + 3]! << 8) | buffer[at + 4]!;
+      const width = (buffer[at + 5]! << 8) | buffer[at + 6]!;
+      if (!(width > 0 && height > 0)) return { kind: 'invalid', reason: "The photo's JPEG header declares no valid dimensions" };
+      return { kind: 'ok', format: 'jpeg', width, height };
+    }
+    at += length;
+  }
 }
 
 function label(format: PhotoFormat): string {
