@@ -59,6 +59,7 @@ export interface GatewayConfig {
   /** How long a pictureModelingStyles answer is served from the response cache. */
   stylesCacheTtlMs: number;
   limits: LimitsConfig;
+  security: SecurityConfig;
 }
 
 export interface ApiKeyEntry {
@@ -79,6 +80,21 @@ export interface AuthConfig {
   principalClaim: string;
   adminScope: string;
   apiKeys: ApiKeyEntry[];
+  /** A JWT whose `exp` lies further than this beyond its `iat` (or now) is refused. */
+  jwtMaxLifetimeSeconds: number;
+}
+
+// --- security ---
+/** Fair shares of what one instance holds, so one caller (or a crowd of strangers) cannot take it all. */
+export interface SecurityConfig {
+  /** Uploads one principal streams at once on this instance (each file of a batch counts); only with authentication on. */
+  maxUploadsPerPrincipal: number;
+  /** graphql-ws and SSE connections one principal holds at once on this instance; only with authentication on. */
+  maxConnectionsPerPrincipal: number;
+  /** WebSocket connections that have not yet authenticated (no connection_init accepted), at once. */
+  maxUnauthenticatedConnections: number;
+  /** Time a WebSocket has to send its connection_init before it is closed (4408). */
+  connectionInitTimeoutMs: number;
 }
 
 export interface LimitsConfig {
@@ -238,6 +254,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       UPLOAD_IDLE_TIMEOUT_MS: int(100, 3_600_000)({ default: 30000 }),
       MAX_CONCURRENT_UPLOADS: int(1, 100_000)({ default: 64 }),
       RECONCILE_GIVE_UP_MS: int(1000, 7 * 86_400_000)({ default: 6 * 3_600_000 }),
+      // --- security ---
+      MAX_UPLOADS_PER_PRINCIPAL: int(1, 100_000)({ default: 8 }),
+      MAX_CONNECTIONS_PER_PRINCIPAL: int(1, 1_000_000)({ default: 100 }),
+      MAX_UNAUTHENTICATED_CONNECTIONS: int(1, 1_000_000)({ default: undefined }),
+      CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000)({ default: 3000 }),
+      AUTH_JWT_MAX_LIFETIME_SECONDS: int(60, 366 * 86_400)({ default: 86_400 }),
     },
     { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
   );
@@ -314,6 +336,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       principalClaim: e.AUTH_PRINCIPAL_CLAIM,
       adminScope: e.AUTH_ADMIN_SCOPE,
       apiKeys,
+      jwtMaxLifetimeSeconds: e.AUTH_JWT_MAX_LIFETIME_SECONDS,
     },
     corsOrigins: e.CORS_ORIGINS,
     graphiql: e.GRAPHIQL,
@@ -331,6 +354,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
       maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
       reconcileGiveUpMs: e.RECONCILE_GIVE_UP_MS,
+    },
+    // --- security ---
+    security: {
+      maxUploadsPerPrincipal: e.MAX_UPLOADS_PER_PRINCIPAL,
+      maxConnectionsPerPrincipal: e.MAX_CONNECTIONS_PER_PRINCIPAL,
+      // Unset: a tenth of MAX_CONNECTIONS (at least 10, at most all of it).
+      maxUnauthenticatedConnections: e.MAX_UNAUTHENTICATED_CONNECTIONS ?? Math.max(Math.min(e.MAX_CONNECTIONS, 10), Math.ceil(e.MAX_CONNECTIONS / 10)),
+      connectionInitTimeoutMs: e.CONNECTION_INIT_TIMEOUT_MS,
     },
   };
 }

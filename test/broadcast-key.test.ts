@@ -2,7 +2,7 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { broadcastKey } from '../src/schema/subscription.js';
 
-const key = (query: string, variables?: Record<string, unknown>, principal = 'anonymous') => broadcastKey(parse(query), undefined, variables, query, { id: principal, admin: false });
+const key = (query: string, variables?: Record<string, unknown>, principal = 'anonymous') => broadcastKey(parse(query), undefined, variables, query, { id: principal, name: principal, admin: false });
 
 describe('which subscriptions may share one execution', () => {
   it('the all-jobs form, with no jobId or a null one', () => {

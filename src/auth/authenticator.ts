@@ -10,14 +10,25 @@ import type { AuthConfig } from '../config.js';
 export const ANONYMOUS = 'anonymous';
 
 export interface Principal {
+  /**
+   * Who owns jobs and limits, in a namespace per kind of credential (`jwt:<claim>`,
+   * `key:<principal>`, or `anonymous`), so a JWT subject can never be an API key's principal.
+   */
   id: string;
+  /** The bare name (the JWT claim's value or the API key's principal), e.g. for X-App-UserId. */
+  name: string;
   /** Holds AUTH_ADMIN_SCOPE: sees every job of the account. */
   admin: boolean;
   /** When the credential stops being valid (ms since the epoch), for long-lived connections. */
   expiresAt?: number | undefined;
 }
 
-export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ id: ANONYMOUS, admin: false });
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ id: ANONYMOUS, name: ANONYMOUS, admin: false });
+
+/** The principal of a verified JWT: its own namespace. */
+export const jwtPrincipalId = (claim: string) => `jwt:${claim}`;
+/** The principal of an API key: its own namespace. */
+export const apiKeyPrincipalId = (principal: string) => `key:${principal}`;
 
 export interface PresentedCredentials {
   /** The Authorization header (or connection_init's `authorization`). */
@@ -69,11 +80,17 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       return { ok: false, reason: describeJoseError(error) };
     }
     const claim = payload[config.principalClaim];
-    const id = typeof claim === 'string' ? claim : typeof claim === 'number' ? String(claim) : '';
-    if (!id) return { ok: false, reason: `the token has no "${config.principalClaim}" claim` };
+    const name = typeof claim === 'string' ? claim : typeof claim === 'number' ? String(claim) : '';
+    if (!name) return { ok: false, reason: `the token has no "${config.principalClaim}" claim` };
+    // A token that never expires cannot be revoked; one that lives longer than allowed is refused alike.
+    if (typeof payload.exp !== 'number') return { ok: false, reason: 'the token has no "exp" claim' };
+    const issuedAt = typeof payload.iat === 'number' ? Math.min(payload.iat, Date.now() / 1000) : Date.now() / 1000;
+    if (payload.exp - issuedAt > config.jwtMaxLifetimeSeconds) {
+      return { ok: false, reason: `the token's lifetime exceeds ${config.jwtMaxLifetimeSeconds} seconds` };
+    }
     return {
       ok: true,
-      principal: { id, admin: scopesOf(payload).includes(config.adminScope), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined },
+      principal: { id: jwtPrincipalId(name), name, admin: scopesOf(payload).includes(config.adminScope), expiresAt: payload.exp * 1000 },
     };
   }
 
@@ -84,7 +101,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     for (const entry of apiKeys) {
       if (timingSafeEqual(entry.digest, digest) && found === undefined) found = entry.principal;
     }
-    return found === undefined ? { ok: false, reason: 'unknown API key' } : { ok: true, principal: { id: found, admin: false } };
+    return found === undefined ? { ok: false, reason: 'unknown API key' } : { ok: true, principal: { id: apiKeyPrincipalId(found), name: found, admin: false } };
   }
 
   return {
