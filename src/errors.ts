@@ -118,6 +118,9 @@ export const idempotencyKeyReused = () =>
 export const tooManyUploads = (max: number) =>
   gatewayError(GatewayErrorCode.TOO_MANY_UPLOADS, 503, `This instance is already receiving ${max} uploads; retry in a few seconds`);
 
+export const tooManyUploadsForPrincipal = (max: number) =>
+  gatewayError(GatewayErrorCode.TOO_MANY_UPLOADS, 429, `You are already sending ${max} uploads at once; retry when one of them is over`);
+
 export function isMetaStudioError(error: unknown): error is MetaStudioError {
   return error instanceof MetaStudioError;
 }

@@ -11,7 +11,9 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ANONYMOUS_PRINCIPAL, createAuthenticator, type Authenticator, type Principal } from './auth/authenticator.js';
 import { useAuthentication } from './auth/use-authentication.js';
+import { useCredentialExpiry } from './auth/use-credential-expiry.js';
 import type { GatewayConfig } from './config.js';
+import { createConnectionLimit, type ConnectionLimit } from './http/connection-limit.js';
 import { corsFor } from './http/cors.js';
 import { useUnreadBodyDrain } from './http/linger.js';
 import { useBodyLimit } from './http/use-body-limit.js';
@@ -20,6 +22,7 @@ import { useDemoPage } from './http/use-demo-page.js';
 import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
+import { useStreamShare } from './http/use-stream-share.js';
 import { isGraphQLPath, useSingleGraphQLPath } from './http/use-single-graphql-path.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
@@ -38,6 +41,7 @@ import { useOperationTracing } from './observability/tracing.js';
 import type { GraphQLContext, Services } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import { createLoaders } from './schema/loaders.js';
+import { createUploadSlots } from './uploads/upload-slots.js';
 import { useStreamingUploads } from './uploads/use-streaming-uploads.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
@@ -71,6 +75,8 @@ export interface Gateway {
   yoga: YogaServerInstance<GatewayServerContext, GraphQLContext>;
   services: Services;
   authenticator: Authenticator;
+  /** Long-lived connections (graphql-ws, SSE): the instance's limit and the fair shares within it. */
+  connections: ConnectionLimit;
   trustedDocuments: TrustedDocuments;
   ready(): Promise<boolean>;
   relay: Relay;
@@ -126,6 +132,12 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     keepLinkedMs: config.callbackTokenTtlSeconds * 1000,
   });
   const authenticator = createAuthenticator(config.auth);
+  // With authentication off every caller is one principal: only the instance's limit applies to it.
+  const perPrincipalConnections = config.auth.enabled ? config.security.maxConnectionsPerPrincipal : Infinity;
+  const connections = createConnectionLimit(config.limits.maxConnections, metrics, {
+    maxUnauthenticated: config.security.maxUnauthenticatedConnections,
+    perPrincipal: perPrincipalConnections,
+  });
   let trustedDocuments: TrustedDocuments;
   try {
     trustedDocuments = existsSync(config.trustedDocumentsFile)
@@ -145,7 +157,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     mayDropEvents: backend.mayDropEvents,
     limiter: backend.createLimiter('creates', config.limits.createsPerMinute, 60),
     reconciler,
-    uploadSlots: createSlots(config.limits.maxConcurrentUploads),
+    // With authentication off every caller is one principal: only the instance's limit applies.
+    uploadSlots: createUploadSlots(config.limits.maxConcurrentUploads, config.auth.enabled ? config.security.maxUploadsPerPrincipal : Infinity),
     bus,
     jobs,
     tokens,
@@ -196,6 +209,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useSingleGraphQLPath(GRAPHQL_ENDPOINT),
       // Before every plugin whose request parser reads the body.
       useAuthentication(authenticator, { metrics }),
+      useCredentialExpiry(),
+      useStreamShare(connections, perPrincipalConnections),
       useTrustedDocuments(trustedDocuments),
       // After the trusted documents: a document sent by id has its text by then.
       ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),
@@ -219,6 +234,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     yoga,
     services,
     authenticator,
+    connections,
     trustedDocuments,
     ready,
     relay,
@@ -232,14 +248,5 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       await client.close();
       await backend.close();
     },
-  };
-}
-
-/** A counter of at most `max` holders. */
-function createSlots(max: number): Services['uploadSlots'] {
-  let held = 0;
-  return {
-    take: () => (held < max ? (held++, true) : false),
-    release: () => void held--,
   };
 }

@@ -6,9 +6,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Gateway } from './gateway.js';
-import { createConnectionLimit } from './http/connection-limit.js';
+import { tooManyConnectionsBody } from './http/connection-limit.js';
 import { corsHeadersFor } from './http/cors.js';
 import { lingerAfterEarlyAnswer } from './http/linger.js';
+import { isEventStreamRequest } from './http/use-stream-share.js';
 import { traceRequest } from './observability/tracing.js';
 import { attachGraphQLWs } from './ws/attach-graphql-ws.js';
 
@@ -26,10 +27,10 @@ const LINGER_MS = 10_000;
 const LINGER_SLACK_BYTES = 1024 * 1024;
 
 export async function startServer(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
-  const { config, metrics } = gateway.services;
+  const { config } = gateway.services;
   const sockets = new Set<Socket>();
   const inFlight = new Set<ServerResponse>();
-  const connections = createConnectionLimit(config.limits.maxConnections, metrics);
+  const { connections } = gateway;
   // A photo somewhat over the limit is still drained so its sender reads why it was refused;
   // one that goes on far beyond (twice the limit) is cut off.
   const linger = { maxBytes: 2 * config.maxUploadBytes + LINGER_SLACK_BYTES, maxMs: LINGER_MS };
@@ -46,11 +47,11 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
       inFlight.add(res);
       res.once('close', () => inFlight.delete(res));
       lingerAfterEarlyAnswer(req, res, linger);
-      if ((req.headers.accept ?? '').includes('text/event-stream')) {
+      if (isEventStreamRequest(req.headers.accept)) {
         if (!connections.tryOpen('sse')) {
           // A listed origin's browser must be able to read why (as from any other refusal).
           res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', ...corsHeadersFor(req.headers.origin, config.corsOrigins) });
-          res.end(JSON.stringify({ errors: [{ message: 'This instance holds as many connections as it allows; retry shortly', extensions: { code: 'TOO_MANY_CONNECTIONS' } }] }));
+          res.end(tooManyConnectionsBody('This instance holds as many connections as it allows; retry shortly'));
           return;
         }
         res.once('close', () => connections.close('sse'));

@@ -10,6 +10,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Reconciler } from './jobs/sync/reconciler.js';
 import type { GatewayStore } from './jobs/store/store.js';
 import type { LinkAfterReply } from './jobs/create/link-after-reply.js';
+import type { UploadSlots } from './uploads/upload-slots.js';
 
 export interface Services {
   config: GatewayConfig;
@@ -22,8 +23,8 @@ export interface Services {
   /** Creates per principal per minute, shared by all instances. */
   limiter: RateLimiterAbstract;
   reconciler: Reconciler;
-  /** MAX_CONCURRENT_UPLOADS on this instance. */
-  uploadSlots: { take(): boolean; release(): void };
+  /** MAX_CONCURRENT_UPLOADS on this instance, MAX_UPLOADS_PER_PRINCIPAL of them per principal. */
+  uploadSlots: UploadSlots;
   bus: JobEventBus;
   jobs: JobService;
   tokens: CallbackTokens;

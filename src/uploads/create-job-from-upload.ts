@@ -6,7 +6,7 @@ import { principalAsAppUserId } from '../jobs/create/app-user-id.js';
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Principal } from '../auth/authenticator.js';
 import { checkFields, createJob, type CreatedJob, type CreateFields } from '../jobs/create/create-job.js';
-import { invalidParameter, isMetaStudioError, tooManyUploads } from '../errors.js';
+import { invalidParameter, isMetaStudioError, tooManyUploads, tooManyUploadsForPrincipal } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import { MIME_TYPES } from './image-header.js';
@@ -30,9 +30,11 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
   const discard = () => source && letGo(source);
   try {
     const fields = checkFields(input, config.relayAllowPrivate);
-    if (!services.uploadSlots.take()) {
-      metrics.refusals.inc({ reason: 'too_many_uploads' });
-      throw tooManyUploads(config.limits.maxConcurrentUploads);
+    // Before a byte of the photo is read: a caller cannot make the gateway wait on more than its share.
+    const slot = services.uploadSlots.take(principal.id);
+    if (slot !== true) {
+      metrics.refusals.inc({ reason: slot === 'principal' ? 'too_many_uploads_per_principal' : 'too_many_uploads' });
+      throw slot === 'principal' ? tooManyUploadsForPrincipal(config.security.maxUploadsPerPrincipal) : tooManyUploads(config.limits.maxConcurrentUploads);
     }
     counted = true;
     let upload: FileUpload;
@@ -90,7 +92,7 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
     metrics.uploadSeconds.observe({ result }, (performance.now() - started) / 1000);
     throw error;
   } finally {
-    if (counted) services.uploadSlots.release();
+    if (counted) services.uploadSlots.release(principal.id);
   }
 }
 

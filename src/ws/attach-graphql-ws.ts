@@ -33,6 +33,16 @@ interface EnvelopRoot {
   subscribe: (args: ExecutionArgs) => unknown;
 }
 
+interface SocketShare {
+  /** No longer a stranger (authenticated, or gone). */
+  settleStranger: () => void;
+  /** The principal whose connection share it holds. */
+  principal: string | undefined;
+}
+
+/** RFC 6455 1013: the server is overloaded for this client; it may retry later. */
+const TRY_AGAIN_LATER = 1013;
+
 interface Extra extends Record<PropertyKey, unknown> {
   request: IncomingMessage;
   socket: WebSocket;
@@ -63,6 +73,8 @@ export function attachGraphQLWs(
   const { metrics, log } = gateway.services;
   const { config, connections } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
+  /** What each socket holds of the connection shares, given back when it closes. */
+  const shares = new WeakMap<WebSocket, SocketShare>();
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -74,7 +86,17 @@ export function attachGraphQLWs(
     }
     if (!connections.tryOpen('ws')) return refuseUpgrade(socket, 503, 'Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.once('close', () => connections.close('ws'));
+      // Until its connection_init is accepted a socket is a stranger's: strangers get a share, not every slot.
+      const held: SocketShare = {
+        settleStranger: connections.admitStranger(() => ws.close(TRY_AGAIN_LATER, 'Too many connections waiting to authenticate')),
+        principal: undefined,
+      };
+      shares.set(ws, held);
+      ws.once('close', () => {
+        held.settleStranger();
+        if (held.principal !== undefined) connections.unclaim(held.principal);
+        connections.close('ws');
+      });
       wss.emit('connection', ws, req);
     });
   });
@@ -122,7 +144,12 @@ export function attachGraphQLWs(
   const batchWrites = createWriteBatcher();
   useServer<Record<string, unknown> | undefined, Extra>(
     {
+      // No connection_init within this time: 4408, and the stranger's slot is free again.
+      connectionInitWaitTimeout: config.security.connectionInitTimeoutMs,
       async onConnect(ctx) {
+        // Its connection_init came: no longer a stranger that may be evicted (it is judged now).
+        const held = shares.get(ctx.extra.socket);
+        held?.settleStranger();
         const params = ctx.connectionParams ?? {};
         const pick = (...names: string[]) => {
           for (const name of names) if (typeof params[name] === 'string') return params[name] as string;
@@ -132,6 +159,14 @@ export function attachGraphQLWs(
         if (!result.ok) {
           metrics.refusals.inc({ reason: 'unauthenticated' });
           return false; // 4403 Forbidden
+        }
+        if (held && held.principal === undefined) {
+          if (!connections.claim(result.principal.id)) {
+            // Not 4403: the credentials are fine, the principal holds its share of connections.
+            ctx.extra.socket.close(TRY_AGAIN_LATER, 'Too many connections for this principal');
+            return false;
+          }
+          held.principal = result.principal.id;
         }
         ctx.extra.principal = result.principal;
         ctx.extra.connectionId = randomUUID();
