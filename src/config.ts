@@ -95,6 +95,8 @@ export interface SecurityConfig {
   maxUnauthenticatedConnections: number;
   /** Time a WebSocket has to send its connection_init before it is closed (4408). */
   connectionInitTimeoutMs: number;
+  /** Time a request's headers may take to arrive in full; then 408 and the connection is closed. */
+  headersTimeoutMs: number;
 }
 
 export interface LimitsConfig {
@@ -260,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       MAX_UNAUTHENTICATED_CONNECTIONS: int(1, 1_000_000)({ default: undefined }),
       CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000)({ default: 3000 }),
       AUTH_JWT_MAX_LIFETIME_SECONDS: int(60, 366 * 86_400)({ default: 86_400 }),
+      HEADERS_TIMEOUT_MS: int(100, 300_000)({ default: 15_000 }),
     },
     { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
   );
@@ -362,6 +365,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       // Unset: a tenth of MAX_CONNECTIONS (at least 10, at most all of it).
       maxUnauthenticatedConnections: e.MAX_UNAUTHENTICATED_CONNECTIONS ?? Math.max(Math.min(e.MAX_CONNECTIONS, 10), Math.ceil(e.MAX_CONNECTIONS / 10)),
       connectionInitTimeoutMs: e.CONNECTION_INIT_TIMEOUT_MS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     },
   };
 }

@@ -14,7 +14,7 @@ import { useAuthentication } from './auth/use-authentication.js';
 import { useCredentialExpiry } from './auth/use-credential-expiry.js';
 import type { GatewayConfig } from './config.js';
 import { createConnectionLimit, type ConnectionLimit } from './http/connection-limit.js';
-import { corsFor } from './http/cors.js';
+import { corsFor, useVaryOrigin } from './http/cors.js';
 import { useUnreadBodyDrain } from './http/linger.js';
 import { useBodyLimit } from './http/use-body-limit.js';
 import { useStylesCache } from './http/use-styles-cache.js';
@@ -200,6 +200,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     plugins: [
       useOperationTracing(),
       useRequestId(),
+      useVaryOrigin(config.corsOrigins),
       useUnreadBodyDrain(),
       useReadyEndpoint('/ready', ready),
       useMetricsEndpoint('/metrics', metrics.registry),

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Gateway } from './gateway.js';
 import { tooManyConnectionsBody } from './http/connection-limit.js';
-import { corsHeadersFor } from './http/cors.js';
+import { corsHeadersFor, ownOriginsOf } from './http/cors.js';
 import { lingerAfterEarlyAnswer } from './http/linger.js';
 import { isEventStreamRequest } from './http/use-stream-share.js';
 import { traceRequest } from './observability/tracing.js';
@@ -26,6 +26,27 @@ const LINGER_MS = 10_000;
 /** Slack for the other multipart parts, when discarding a refused body. */
 const LINGER_SLACK_BYTES = 1024 * 1024;
 
+/** How long a last answer at shutdown may take to leave. */
+const LAST_ANSWER_MS = 1000;
+
+/** 503 to a request the server can no longer finish; resolves once it has left (or could not within LAST_ANSWER_MS). */
+function answerShuttingDown(res: ServerResponse, corsOrigins: readonly string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, LAST_ANSWER_MS);
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    res.once('finish', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    const origin = res.req.headers.origin;
+    res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', connection: 'close', 'retry-after': '1', ...corsHeadersFor(origin, corsOrigins) });
+    res.end(JSON.stringify({ errors: [{ message: 'The gateway is shutting down; retry', extensions: { code: 'SHUTTING_DOWN' } }] }));
+  });
+}
+
 export async function startServer(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
   const { config } = gateway.services;
   const sockets = new Set<Socket>();
@@ -39,8 +60,11 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
     {
       // Set on purpose rather than inherited: headers must come quickly; a whole upload may
       // take minutes on a slow phone link (idle uploads are cut sooner, by UPLOAD_IDLE_TIMEOUT_MS).
-      headersTimeout: 15_000,
-      requestTimeout: 5 * 60_000,
+      headersTimeout: config.security.headersTimeoutMs,
+      requestTimeout: Math.max(5 * 60_000, config.security.headersTimeoutMs),
+      // Node checks both timeouts only this often (30 s by default): incomplete headers stayed
+      // open 35-45 s instead of 15. Checking every second keeps the bound within a second.
+      connectionsCheckingInterval: Math.min(1000, config.security.headersTimeoutMs),
       keepAliveTimeout: 5_000,
     },
     (req: IncomingMessage, res: ServerResponse) => {
@@ -64,11 +88,11 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
     socket.on('close', () => sockets.delete(socket));
   });
 
-  let ownOrigin = '';
+  let ownOrigins: string[] = [];
   const ws = attachGraphQLWs(server, gateway, {
     config,
     connections,
-    ownOrigins: () => [ownOrigin, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
+    ownOrigins: () => ownOrigins,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -81,7 +105,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
   const port = (server.address() as AddressInfo).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}`;
-  ownOrigin = url;
+  ownOrigins = ownOriginsOf({ host: options.host, port }, config.publicUrl);
 
   return {
     server,
@@ -94,6 +118,9 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
       server.closeIdleConnections();
       const deadline = Date.now() + graceMs;
       while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // Still running after the grace time (an upload mid-body): an answer rather than a cut socket.
+      const answered = [...inFlight].filter((res) => !res.headersSent && !res.writableEnded).map((res) => answerShuttingDown(res, config.corsOrigins));
+      await Promise.all(answered);
       for (const socket of sockets) socket.destroy();
       ws.terminate();
       await closed;

@@ -80,7 +80,7 @@ export function attachGraphQLWs(
     const pathname = new URL(req.url ?? '/', 'http://gateway').pathname;
     if (pathname !== GRAPHQL_ENDPOINT) return refuseUpgrade(socket, 404, 'Not Found');
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
-    if (!isAllowedSocketOrigin(origin, req.headers.host, options.ownOrigins(), config.corsOrigins)) {
+    if (!isAllowedSocketOrigin(origin, options.ownOrigins(), config.corsOrigins)) {
       metrics.refusals.inc({ reason: 'forbidden_origin' });
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
