@@ -10,6 +10,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Reconciler } from './jobs/sync/reconciler.js';
 import type { GatewayStore } from './jobs/store/store.js';
 import type { LinkAfterReply } from './jobs/create/link-after-reply.js';
+import type { UpstreamBudget } from './budget/upstream-budget.js';
 
 export interface Services {
   config: GatewayConfig;
@@ -31,4 +32,6 @@ export interface Services {
   metrics: GatewayMetrics;
   /** PUBLIC_URL, or http://HOST:PORT as bound. */
   publicUrl(): string;
+  /** The upstream budget (UPSTREAM_RATE_LIMITS); the client paces every call through it. */
+  budget: UpstreamBudget;
 }
