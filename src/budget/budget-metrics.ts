@@ -7,6 +7,7 @@ export interface BudgetMetrics {
   waitSeconds: Histogram<'operation'>;
   queueDepth: Gauge<'operation'>;
   rate: Gauge<'operation'>;
+  lateSlots: Counter<'operation'>;
 }
 
 export function createBudgetMetrics(registry: Registry): BudgetMetrics {
@@ -23,6 +24,12 @@ export function createBudgetMetrics(registry: Registry): BudgetMetrics {
       registers,
     }),
     queueDepth: new Gauge({ name: 'gateway_budget_queue_depth', help: 'Creates waiting for the budget on this instance, by operation', labelNames, registers }),
+    lateSlots: new Counter({
+      name: 'gateway_budget_late_slots_total',
+      help: 'Budget slots given up because the event loop woke too late to keep the spacing, by operation',
+      labelNames,
+      registers,
+    }),
     rate: new Gauge({ name: 'gateway_budget_rate', help: 'Current rate of the operation (calls/s, all instances), lowered after 429s', labelNames, registers }),
   };
 }

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { upstreamBusy, storeUnavailable } from '../errors.js';
 import type { BudgetOperation } from './rate-limits.js';
-import { GUARD_SHARE, type SlotClock } from './slot-clock.js';
+import { GUARD_SHARE, LATE_LIMIT_MS, type SlotClock } from './slot-clock.js';
 
 export interface QueueOptions {
   operation: BudgetOperation;
@@ -17,6 +17,8 @@ export interface QueueOptions {
   /** Most creates waiting on this instance (UPSTREAM_QUEUE_MAX). */
   max: number;
   onDepth?: (depth: number) => void;
+  /** A slot given up because the dispatcher woke too late for it. */
+  onLateSlot?: () => void;
 }
 
 export interface WaitRequest {
@@ -147,7 +149,13 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
           continue;
         }
         changed();
+        const slotAt = performance.now() + reservation.waitMs;
         if (reservation.waitMs > 0) await sleep(reservation.waitMs);
+        // Woken too late to keep the spacing (a busy event loop): this slot goes unused.
+        if (performance.now() - slotAt > LATE_LIMIT_MS) {
+          options.onLateSlot?.();
+          continue;
+        }
         const waiter = takeNext();
         // Everyone left while the slot came near: the slot goes unused, and nothing is sent.
         if (!waiter) break;

@@ -16,7 +16,13 @@
 import type { BudgetOperation } from './rate-limits.js';
 
 /** Extra spacing over 1000/rate, so scheduling jitter cannot put rate + 1 calls into one upstream second. */
-export const GUARD_SHARE = 0.03;
+export const GUARD_SHARE = 0.04;
+/**
+ * A slot whose timer fired this much late (a busy event loop) is given up and another is
+ * reserved: sent that late, the call would come closer to the next one than the guard
+ * allows (the guard is 40 ms of every second, whatever the rate).
+ */
+export const LATE_LIMIT_MS = 25;
 export const BACKOFF_MS = 2000;
 /** Added at random to the back-off, so instances do not all resume on the same millisecond. */
 export const BACKOFF_JITTER_MS = 250;

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { BudgetMetrics } from './budget-metrics.js';
 import { createCreateQueue, type CreateQueue } from './create-queue.js';
 import type { BudgetOperation, RateLimits } from './rate-limits.js';
-import type { SlotClock } from './slot-clock.js';
+import { LATE_LIMIT_MS, type SlotClock } from './slot-clock.js';
 
 export interface BudgetOptions {
   limits: RateLimits;
@@ -44,13 +44,14 @@ export interface UpstreamBudget {
 export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
   const { limits, clock, log, metrics } = options;
   const queues = {
-    create: createCreateQueue({ operation: 'create', limit: limits.create, clock, max: options.queueMax, onDepth: (d) => metrics?.queueDepth.set({ operation: 'create' }, d) }),
+    create: createCreateQueue({ operation: 'create', limit: limits.create, clock, max: options.queueMax, onDepth: (d) => metrics?.queueDepth.set({ operation: 'create' }, d), onLateSlot: () => metrics?.lateSlots.inc({ operation: 'create' }) }),
     createByUrl: createCreateQueue({
       operation: 'createByUrl',
       limit: limits.createByUrl,
       clock,
       max: options.queueMax,
       onDepth: (d) => metrics?.queueDepth.set({ operation: 'createByUrl' }, d),
+      onLateSlot: () => metrics?.lateSlots.inc({ operation: 'createByUrl' }),
     }),
   };
   const sent = (operation: BudgetOperation, started: number) => {
@@ -64,12 +65,18 @@ export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
     async take(operation, turn = {}) {
       const started = performance.now();
       const deadline = turn.deadline ?? started + options.queueTimeoutMs;
-      const reservation = await clock.reserve(operation, limits[operation], Math.max(0, deadline - started));
-      metrics?.rate.set({ operation }, reservation.rate);
-      if (!reservation.granted) {
-        throw upstreamBusy(reservation.waitMs, `MetaStudio's rate limit for ${operation} calls is fully used`);
+      for (;;) {
+        const reservation = await clock.reserve(operation, limits[operation], Math.max(0, deadline - performance.now()));
+        metrics?.rate.set({ operation }, reservation.rate);
+        if (!reservation.granted) {
+          throw upstreamBusy(reservation.waitMs, `MetaStudio's rate limit for ${operation} calls is fully used`);
+        }
+        const slotAt = performance.now() + reservation.waitMs;
+        if (reservation.waitMs > 0) await sleep(reservation.waitMs, undefined, turn.signal ? { signal: turn.signal } : undefined);
+        // Woken too late to keep the spacing: this slot goes unused, the call takes the next.
+        if (performance.now() - slotAt <= LATE_LIMIT_MS) break;
+        metrics?.lateSlots.inc({ operation });
       }
-      if (reservation.waitMs > 0) await sleep(reservation.waitMs, undefined, turn.signal ? { signal: turn.signal } : undefined);
       sent(operation, started);
     },
     queue: (operation) => queues[operation],

@@ -36,6 +36,7 @@ export interface HarnessOptions {
  * on both sides (the emulator still throttles, so a call the budget failed to pace shows).
  */
 export const UNFELT_RATE_LIMITS = 'create=1000,createByUrl=1000,show=1000,list=1000,styles=1000,assets=1000';
+export const UNFELT_LIMITS = parseRateLimits(UNFELT_RATE_LIMITS);
 
 export function tempDir(prefix = 'gw-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -44,7 +45,7 @@ export function tempDir(prefix = 'gw-test-'): string {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = tempDir();
   const emulator =
-    options.sharedEmulator ?? (await createEmulator({ jobDurationMs: 200, rateLimits: parseRateLimits(UNFELT_RATE_LIMITS), ...options.emulator }));
+    options.sharedEmulator ?? (await createEmulator({ jobDurationMs: 200, rateLimits: UNFELT_LIMITS, ...options.emulator }));
   const config = loadConfig({
     PORT: '0',
     DATABASE_PATH: join(dir, 'gateway.db'),
