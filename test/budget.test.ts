@@ -17,6 +17,7 @@ import { writeApiKeys } from './support/identity.js';
 import { CREATE_MUTATION } from './support/multipart.js';
 import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
 import { startRedis, type RedisServer } from './support/redis.js';
+import { subscribe, wsClient } from './support/subscriptions.js';
 
 const CREATE = 'CreatePictureModelingJob';
 const BY_URL = 'CreatePictureModelingByUrlJob';
@@ -185,6 +186,33 @@ describe('creates beyond the budget', () => {
     );
     expect(body.data.createPictureModelingJobFromUrl).toEqual({ __typename: 'MssError', errorCode: 'APIG.0308', httpStatus: 429, origin: 'UPSTREAM' });
     expect(emulator.countReceived(BY_URL)).toBe(1);
+  });
+});
+
+describe('pictureModelingCreateQueue', () => {
+  const QUEUE = 'subscription($k: String!) { pictureModelingCreateQueue(idempotencyKey: $k) { idempotencyKey position estimatedWaitSeconds } }';
+
+  it("follows the caller's waiting create, named by its idempotencyKey, place by place until it is sent; another caller sees nothing of it", async () => {
+    const h = await gateway(limitsEnv('create=2'));
+    await throttleAt('create=2', h);
+    const aliceWs = wsClient(h.wsUrl, { connectionParams: { 'x-api-key': keys['alice']! } });
+    const bobWs = wsClient(h.wsUrl, { connectionParams: { 'x-api-key': keys['bob']! } });
+    // Subscribed before the create is sent: it is waited for.
+    const followed = subscribe(aliceWs, { k: 'a-3' }, QUEUE);
+    const foreign = subscribe(bobWs, { k: 'a-3' }, QUEUE);
+    const creates = ['a-1', 'a-2', 'a-3'].map((k) => create(h, 'alice', { idempotencyKey: k }));
+    await followed.done;
+    expect(followed.completed()).toBe(true);
+    const places = followed.events.map((e) => e.data.pictureModelingCreateQueue);
+    // Seen first at its place behind Alice's own two (or one, if the first had gone by then), then 1, then gone.
+    expect(places.at(-1)).toMatchObject({ idempotencyKey: 'a-3', position: 1 });
+    expect(places.map((p) => p.position)).toEqual([...places.map((p) => p.position)].sort((x, y) => y - x));
+    expect(places[0].position).toBeGreaterThanOrEqual(2);
+    expect(places[0].estimatedWaitSeconds).toBeGreaterThanOrEqual(1);
+    expect((await Promise.all(creates)).map((r) => r.__typename)).toEqual(Array(3).fill('PictureModelingJobCreated'));
+    expect(foreign.events).toEqual([]);
+    foreign.dispose();
+    await Promise.all([aliceWs.dispose(), bobWs.dispose()]);
   });
 });
 
