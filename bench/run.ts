@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks startup soak] [--runs=N]`: each figure is
+ * `npm run bench [-- uploads subscriptions cluster callbacks startup soak budget] [--runs=N]`: each figure is
  * a ratio against a baseline measured in the same run, or a measured size; results go to
  * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
- * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) runs only when named.
+ * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) and the budget (about 90 s; `--runs=N`, default 2) run only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchBudget, reportBudget } from './budget.js';
 import { benchCallbacks, reportCallbacks } from './callbacks.js';
 import { benchCluster, reportCluster } from './cluster.js';
 import { benchSoak, reportSoak } from './soak.js';
@@ -29,6 +30,7 @@ const PARTS = [
   part('callbacks', true, () => benchCallbacks(), reportCallbacks),
   part('startup', true, () => benchStartup(), reportStartup),
   part('soak', false, () => benchSoak(), reportSoak),
+  part('budget', false, () => benchBudget({ runs: runsArg() }), reportBudget),
 ];
 
 function runsArg(): number | undefined {

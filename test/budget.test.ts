@@ -238,6 +238,16 @@ describe('reads are paced beneath every caller', () => {
     await c.close();
   });
 
+  it('a read that may wait only briefly is GATEWAY.UPSTREAM_BUSY when no slot is free that soon, and is not sent', async () => {
+    emulator.setRateLimits(parseRateLimits('show=1'));
+    const c = client(1);
+    const [first, second] = await Promise.allSettled([c.showPictureModelingJob('no-such-job-1', { maxWaitMs: 100 }), c.showPictureModelingJob('no-such-job-2', { maxWaitMs: 100 })]);
+    expect(first.status === 'rejected' && (first.reason as { httpStatus: number }).httpStatus).toBe(404);
+    expect(second.status === 'rejected' && second.reason).toMatchObject({ code: 'GATEWAY.UPSTREAM_BUSY', httpStatus: 503 });
+    expect(emulator.countReceived('ShowPictureModelingJob')).toBe(1);
+    await c.close();
+  });
+
   it('a throttled read is sent again once the budget allows, and its caller never sees the 429', async () => {
     emulator.setRateLimits(parseRateLimits('show=2'));
     const c = client(50);

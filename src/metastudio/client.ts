@@ -50,6 +50,12 @@ export interface CallOptions {
   /** Sent as X-App-UserId; printable ASCII only, refused before any call otherwise. */
   appUserId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Longest wait for a turn in the upstream budget, throttled retries included; beyond it
+   * GATEWAY.UPSTREAM_BUSY and nothing is sent (work that can come back later, such as a
+   * poll pass, uses this to leave the slots to others). @default UPSTREAM_QUEUE_TIMEOUT_MS
+   */
+  maxWaitMs?: number | undefined;
 }
 
 export interface CreateJobInput extends CallOptions {
@@ -126,7 +132,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
   async function paced<T>(operation: string, call: CallOptions | undefined, send: (pace: (() => Promise<void>) | undefined) => Promise<UpstreamResult<T>>) {
     if (!budget) return send(undefined);
     const op = OPERATION_BUDGET[operation]!;
-    const deadline = performance.now() + budget.queueTimeoutMs;
+    const deadline = performance.now() + (call?.maxWaitMs ?? budget.queueTimeoutMs);
     for (;;) {
       try {
         return await send(() => budget.take(op, { signal: call?.signal, deadline }));
