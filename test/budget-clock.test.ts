@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRateLimits, DEFAULT_RATE_LIMITS } from '../src/budget/rate-limits.js';
-import { BACKOFF_MS, createMemorySlotClock, createRedisSlotClock, GUARD_SHARE, INCREASE_SHARE, type SlotClock } from '../src/budget/slot-clock.js';
+import { createMemorySlotClock, createRedisSlotClock, GUARD_SHARE, INCREASE_SHARE, type SlotClock } from '../src/budget/slot-clock.js';
 import { ConfigError, loadConfig, loadEmulatorConfig } from '../src/config.js';
 import { createThrottle } from '../src/emulator/throttle.js';
 import { startRedis, type RedisServer } from './support/redis.js';
@@ -74,21 +74,30 @@ describe.each([
     expect(Math.abs(next.waitMs - refused.waitMs)).toBeLessThan(50);
   });
 
-  it('after a 429: nothing for 2 s, the rate halved once however many calls were refused together', async () => {
+  it('after a 429: the rate is cut once however many calls were refused together, and the next slot is one new interval away', async () => {
     const clocks = make();
     const op = 'list' as const;
     const first = await Promise.all(clocks.map((c) => c.throttled(op, 4)));
-    // Two instances refused together: one cut.
+    // Two instances refused together: one cut, by half when API Gateway states no limit.
     expect(first.filter((t) => t.lowered)).toHaveLength(1);
     expect(first.map((t) => t.rate).every((r) => Math.abs(r - 2) < 0.01)).toBe(true);
     const after = await clocks[0]!.reserve(op, 4, 60_000);
-    expect(after.waitMs).toBeGreaterThanOrEqual(BACKOFF_MS - 20);
+    expect(after.waitMs).toBeGreaterThan(500 * (1 + GUARD_SHARE) - 30);
     expect(after.rate).toBeLessThan(2.1);
+  });
+
+  it('a stated limit below the rate is taken at once; within it, a 429 is jitter and costs a tenth', async () => {
+    const [clock] = make();
+    expect(await clock!.throttled('styles', 10, 3)).toMatchObject({ lowered: true, rate: 3 });
+    const [other] = make();
+    const jitter = await other!.throttled('assets', 20, 20);
+    expect(jitter.lowered).toBe(true);
+    expect(jitter.rate).toBeCloseTo(18, 1);
   });
 });
 
 describe('the rate grows back slowly after a cut (memory clock, driven time)', () => {
-  it('halves on a 429, then regains INCREASE_SHARE of the configured rate per second, up to the configured rate', async () => {
+  it('regains INCREASE_SHARE of the configured rate per second, ten times slower above a stated limit, up to the configured rate', async () => {
     let now = 0;
     const clock = createMemorySlotClock(() => now);
     expect((await clock.throttled('create', 10)).rate).toBe(5);
@@ -99,9 +108,12 @@ describe('the rate grows back slowly after a cut (memory clock, driven time)', (
     expect((await clock.reserve('create', 10, 1e9)).rate).toBe(10);
     // A second 429 within the back-off of the first does not cut again.
     now += 5000;
-    expect((await clock.throttled('create', 10)).lowered).toBe(true);
+    expect((await clock.throttled('create', 10, 4)).rate).toBe(4);
     now += 100;
-    expect((await clock.throttled('create', 10)).lowered).toBe(false);
+    expect((await clock.throttled('create', 10, 4)).lowered).toBe(false);
+    // Above the stated 4/s it grows at a tenth of the pace, 0.02/s (10.1 s since the cut).
+    now += 10_000;
+    expect((await clock.reserve('create', 10, 1e9)).rate).toBeCloseTo(4 + 10 * INCREASE_SHARE * 0.1 * 10.1, 5);
   });
 });
 

@@ -28,8 +28,10 @@ export interface WaitRequest {
   signal?: AbortSignal | undefined;
   /** performance.now() after which the create is refused with GATEWAY.UPSTREAM_BUSY. */
   deadline: number;
-  /** A create that was throttled upstream goes back to the head of its principal's line. */
+  /** A create that was throttled upstream goes back to the head of its principal's line... */
   front?: boolean;
+  /** ...and is not sent before this performance.now() (2 s after the throttle). */
+  notBefore?: number | undefined;
 }
 
 export interface QueuePosition {
@@ -42,6 +44,7 @@ interface Waiter {
   principal: string;
   key: string | undefined;
   deadline: number;
+  notBefore: number;
   settle(error?: unknown): void;
 }
 
@@ -98,15 +101,24 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
     return true;
   }
 
-  function takeNext(): Waiter | undefined {
-    const principal = ring.shift();
-    if (principal === undefined) return undefined;
+  /** The next principal in the ring whose first waiting create may go now (a throttled one waits out its back-off). */
+  function takeNext(now = Infinity): Waiter | undefined {
+    const at = ring.findIndex((principal) => lanes.get(principal)![0]!.notBefore <= now);
+    if (at < 0) return undefined;
+    const [principal] = ring.splice(at, 1) as [string];
     const lane = lanes.get(principal)!;
     const waiter = lane.shift()!;
     size--;
     if (lane.length > 0) ring.push(principal);
     else lanes.delete(principal);
     return waiter;
+  }
+
+  /** When the first waiting create that may go now, or soonest, may go. */
+  function firstEligibleAt(): number {
+    let soonest = Infinity;
+    for (const principal of ring) soonest = Math.min(soonest, lanes.get(principal)![0]!.notBefore);
+    return soonest;
   }
 
   /** 1-based: how many would be served before it, plus one, if nobody else arrived. */
@@ -129,6 +141,12 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
     running = true;
     try {
       while (size > 0) {
+        // Only throttled creates still in their back-off wait: no slot is reserved for nobody.
+        const eligibleIn = firstEligibleAt() - performance.now();
+        if (eligibleIn > 0) {
+          await sleep(Math.min(eligibleIn, 250));
+          continue;
+        }
         const now = performance.now();
         let latest = now;
         for (const lane of lanes.values()) for (const w of lane) latest = Math.max(latest, w.deadline);
@@ -156,9 +174,9 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
           options.onLateSlot?.();
           continue;
         }
-        const waiter = takeNext();
+        const waiter = takeNext(performance.now());
         // Everyone left while the slot came near: the slot goes unused, and nothing is sent.
-        if (!waiter) break;
+        if (!waiter) continue;
         waiter.settle();
         changed();
       }
@@ -184,6 +202,7 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
           principal: request.principal,
           key: request.idempotencyKey ?? undefined,
           deadline: request.deadline,
+          notBefore: request.notBefore ?? 0,
           settle(error) {
             if (settled) return;
             settled = true;

@@ -4,10 +4,15 @@
  * (1000 ms / rate, plus a small guard), so calls go out evenly spaced and never more than
  * the rate within any rolling second, however many callers or instances reserve at once.
  *
- * An upstream 429 pushes the next slot at least BACKOFF_MS into the future and halves the
- * rate (once per back-off, however many calls were refused together); the rate then grows
- * back linearly, by INCREASE_SHARE of the configured rate per second, up to the configured
- * rate: a budget set above the account's real limit converges on it instead of storming.
+ * An upstream 429 lowers the rate (once per BACKOFF_MS, however many calls were refused
+ * together): to the limit API Gateway states in its message (`limit:N`) when that is
+ * below the rate (a budget configured too high), by JITTER_FACTOR when the rate was
+ * already within it (the call came too close to another through network or scheduling
+ * jitter), by DECREASE_FACTOR when no limit is stated. The rate then grows back linearly,
+ * by INCREASE_SHARE of the configured rate per second, and ten times slower above a
+ * stated limit, up to the configured rate: a budget set above the account's real limit
+ * converges on it instead of storming. The refused call itself waits BACKOFF_MS (its
+ * caller's business, src/budget/upstream-budget.ts); the others keep their slots.
  *
  * In Redis mode the state of an operation is one hash, `{budget}:<operation>` (one hash
  * slot for every operation, so a Cluster serves it), changed by one Lua script on
@@ -23,11 +28,15 @@ export const GUARD_SHARE = 0.04;
  * allows (the guard is 40 ms of every second, whatever the rate).
  */
 export const LATE_LIMIT_MS = 25;
+/** A throttled call is not sent again sooner than this; and the rate is cut at most once in it. */
 export const BACKOFF_MS = 2000;
 /** Added at random to the back-off, so instances do not all resume on the same millisecond. */
 export const BACKOFF_JITTER_MS = 250;
+/** Cut when API Gateway states no limit. */
 export const DECREASE_FACTOR = 0.5;
-/** Share of the configured rate regained per second after a cut. */
+/** Cut when the rate was within the stated limit already. */
+export const JITTER_FACTOR = 0.9;
+/** Share of the configured rate regained per second after a cut (a tenth of it above a stated limit). */
 export const INCREASE_SHARE = 0.02;
 /** The rate is never cut below this many calls per second. */
 export const MIN_RATE = 0.05;
@@ -51,7 +60,8 @@ export interface Throttling {
 
 export interface SlotClock {
   reserve(operation: BudgetOperation, limit: number, maxWaitMs: number): Promise<Reservation>;
-  throttled(operation: BudgetOperation, limit: number): Promise<Throttling>;
+  /** `stated`: the limit API Gateway named in its 429 (`limit:N`), when it did. */
+  throttled(operation: BudgetOperation, limit: number, stated?: number | undefined): Promise<Throttling>;
 }
 
 /** ioredis Redis and Cluster both have this. */
@@ -64,19 +74,36 @@ interface State {
   since: number;
   next: number;
   cut: number;
+  /** The limit API Gateway last stated (0: none). */
+  ceiling: number;
 }
 
-/** The rate now: the stored one, grown back linearly since it was set, at most the limit. */
-const currentRate = (state: State, limit: number, now: number) =>
-  Math.min(limit, state.rate + ((now - state.since) / 1000) * limit * INCREASE_SHARE);
+/** The rate now: the stored one grown back linearly since it was set (slower above a stated limit), at most the limit. */
+function currentRate(state: State, limit: number, now: number): number {
+  const step = limit * INCREASE_SHARE;
+  let seconds = Math.max(0, (now - state.since) / 1000);
+  let rate = state.rate;
+  if (state.ceiling > 0 && rate < state.ceiling) {
+    const toCeiling = (state.ceiling - rate) / step;
+    rate += Math.min(seconds, toCeiling) * step;
+    seconds = Math.max(0, seconds - toCeiling);
+  }
+  rate += seconds * (state.ceiling > 0 ? step / 10 : step);
+  return Math.min(limit, rate);
+}
 const intervalOf = (rate: number) => (1000 / rate) * (1 + GUARD_SHARE);
+
+function cut(rate: number, limit: number, stated: number | undefined): number {
+  const lowered = stated && stated > 0 ? (stated < rate ? stated : rate * JITTER_FACTOR) : rate * DECREASE_FACTOR;
+  return Math.max(Math.min(MIN_RATE, limit), lowered);
+}
 
 /** One instance (SQLite mode, tests): the same algorithm in memory. */
 export function createMemorySlotClock(now: () => number = () => performance.now()): SlotClock {
   const states = new Map<BudgetOperation, State>();
   const stateOf = (operation: BudgetOperation, limit: number, at: number) => {
     let state = states.get(operation);
-    if (!state) states.set(operation, (state = { rate: limit, since: at, next: at, cut: -Infinity }));
+    if (!state) states.set(operation, (state = { rate: limit, since: at, next: at, cut: -Infinity, ceiling: 0 }));
     return state;
   };
   return {
@@ -90,16 +117,18 @@ export function createMemorySlotClock(now: () => number = () => performance.now(
       Object.assign(state, { rate, since: at, next: slot + intervalOf(rate) });
       return { granted: true, waitMs, rate };
     },
-    async throttled(operation, limit) {
+    async throttled(operation, limit, stated) {
       const at = now();
       const state = stateOf(operation, limit, at);
       let rate = currentRate(state, limit, at);
       const lowered = at - state.cut >= BACKOFF_MS;
       if (lowered) {
-        rate = Math.max(Math.min(MIN_RATE, limit), rate * DECREASE_FACTOR);
+        rate = cut(rate, limit, stated);
         state.cut = at;
+        if (stated && stated > 0) state.ceiling = stated;
       }
-      Object.assign(state, { rate, since: at, next: Math.max(state.next, at + BACKOFF_MS + Math.random() * BACKOFF_JITTER_MS) });
+      // The window API Gateway counts in is full: the next call one interval from now.
+      Object.assign(state, { rate, since: at, next: Math.max(state.next, at + intervalOf(rate)) });
       return { lowered, rate };
     },
   };
@@ -109,12 +138,24 @@ const LUA_STATE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local limit = tonumber(ARGV[1])
-local s = redis.call('HMGET', KEYS[1], 'rate', 'since', 'next', 'cut')
+local step = limit * tonumber(ARGV[2])
+local s = redis.call('HMGET', KEYS[1], 'rate', 'since', 'next', 'cut', 'ceiling')
 local rate = tonumber(s[1]) or limit
 local since = tonumber(s[2]) or now
 local nxt = tonumber(s[3]) or now
 local cut = tonumber(s[4]) or -1e18
-rate = math.min(limit, rate + (now - since) / 1000 * limit * tonumber(ARGV[2]))
+local ceiling = tonumber(s[5]) or 0
+local seconds = math.max(0, (now - since) / 1000)
+if ceiling > 0 and rate < ceiling then
+  local to_ceiling = (ceiling - rate) / step
+  rate = rate + math.min(seconds, to_ceiling) * step
+  seconds = math.max(0, seconds - to_ceiling)
+end
+if ceiling > 0 then rate = rate + seconds * step / 10 else rate = rate + seconds * step end
+rate = math.min(limit, rate)
+local function save(n)
+  redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'since', tostring(now), 'next', tostring(n), 'cut', tostring(cut), 'ceiling', tostring(ceiling))
+end
 `;
 
 /** KEYS: state. ARGV: limit, increase share, max wait ms, guard share, ttl ms. -> {granted, waitMs, rate} */
@@ -122,21 +163,28 @@ const RESERVE = `${LUA_STATE}
 local slot = math.max(now, nxt)
 local wait = slot - now
 if wait > tonumber(ARGV[3]) then return {0, tostring(wait), tostring(rate)} end
-redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'since', tostring(now), 'next', tostring(slot + 1000 / rate * (1 + tonumber(ARGV[4]))), 'cut', tostring(cut))
+save(slot + 1000 / rate * (1 + tonumber(ARGV[4])))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {1, tostring(wait), tostring(rate)}`;
 
-/** KEYS: state. ARGV: limit, increase share, back-off ms, jitter ms, factor, min rate, ttl ms. -> {lowered, rate} */
+/**
+ * KEYS: state. ARGV: limit, increase share, back-off ms, stated limit (0: none), decrease
+ * factor, jitter factor, min rate, guard share, ttl ms. -> {lowered, rate}
+ */
 const THROTTLED = `${LUA_STATE}
 local lowered = 0
+local stated = tonumber(ARGV[4])
 if now - cut >= tonumber(ARGV[3]) then
-  rate = math.max(math.min(tonumber(ARGV[6]), limit), rate * tonumber(ARGV[5]))
+  if stated > 0 and stated < rate then rate = stated
+  elseif stated > 0 then rate = rate * tonumber(ARGV[6])
+  else rate = rate * tonumber(ARGV[5]) end
+  rate = math.max(math.min(tonumber(ARGV[7]), limit), rate)
   cut = now
+  if stated > 0 then ceiling = stated end
   lowered = 1
 end
-nxt = math.max(nxt, now + tonumber(ARGV[3]) + tonumber(ARGV[4]))
-redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'since', tostring(now), 'next', tostring(nxt), 'cut', tostring(cut))
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
+save(math.max(nxt, now + 1000 / rate * (1 + tonumber(ARGV[8]))))
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
 return {lowered, tostring(rate)}`;
 
 /** Hash-tagged, so every operation's key lives in one Cluster slot. */
@@ -149,12 +197,9 @@ export function createRedisSlotClock(redis: ScriptRunner): SlotClock {
       const [granted, wait, rate] = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as [number, string, string];
       return { granted: granted === 1, waitMs: Number(wait), rate: Number(rate) };
     },
-    async throttled(operation, limit) {
-      const jitter = Math.round(Math.random() * BACKOFF_JITTER_MS);
-      const [lowered, rate] = (await redis.eval(THROTTLED, 1, budgetKey(operation), limit, INCREASE_SHARE, BACKOFF_MS, jitter, DECREASE_FACTOR, MIN_RATE, STATE_TTL_MS)) as [
-        number,
-        string,
-      ];
+    async throttled(operation, limit, stated) {
+      const args = [limit, INCREASE_SHARE, BACKOFF_MS, stated ?? 0, DECREASE_FACTOR, JITTER_FACTOR, MIN_RATE, GUARD_SHARE, STATE_TTL_MS];
+      const [lowered, rate] = (await redis.eval(THROTTLED, 1, budgetKey(operation), ...args)) as [number, string];
       return { lowered: lowered === 1, rate: Number(rate) };
     },
   };

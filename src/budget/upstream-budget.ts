@@ -9,7 +9,14 @@ import type { Logger } from '../observability/logger.js';
 import type { BudgetMetrics } from './budget-metrics.js';
 import { createCreateQueue, type CreateQueue } from './create-queue.js';
 import type { BudgetOperation, RateLimits } from './rate-limits.js';
-import { LATE_LIMIT_MS, type SlotClock } from './slot-clock.js';
+import { BACKOFF_JITTER_MS, BACKOFF_MS, LATE_LIMIT_MS, type SlotClock } from './slot-clock.js';
+
+/** API Gateway names the limit in its 429: `...policy user over ratelimit,limit:1,time:1 second`. */
+export function statedLimit(message: string | undefined): number | undefined {
+  const match = /limit:\s*(\d+(?:\.\d+)?)\s*,\s*time:\s*1\s*second/i.exec(message ?? '');
+  const value = match ? Number(match[1]) : NaN;
+  return value > 0 ? value : undefined;
+}
 
 export interface BudgetOptions {
   limits: RateLimits;
@@ -37,8 +44,12 @@ export interface UpstreamBudget {
   queue(operation: 'create' | 'createByUrl'): CreateQueue;
   /** Waits in the operation's fair queue and counts the call as sent. */
   takeCreateTurn(operation: 'create' | 'createByUrl', request: Parameters<CreateQueue['wait']>[0]): Promise<void>;
-  /** An upstream 429 for this operation: back off, lower the rate (logged). */
-  throttled(operation: BudgetOperation): Promise<void>;
+  /**
+   * An upstream 429 for this operation: lowers its rate (logged; to the limit the 429's
+   * message states, when it is lower) and answers the performance.now() before which the
+   * refused call must not be sent again (2 s, plus jitter).
+   */
+  throttled(operation: BudgetOperation, message?: string): Promise<number>;
 }
 
 export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
@@ -85,16 +96,19 @@ export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
       await queues[operation].wait(request);
       sent(operation, started);
     },
-    async throttled(operation) {
+    async throttled(operation, message) {
+      const notBefore = performance.now() + BACKOFF_MS + Math.random() * BACKOFF_JITTER_MS;
       metrics?.throttled.inc({ operation });
-      const { lowered, rate } = await clock.throttled(operation, limits[operation]);
+      const stated = statedLimit(message);
+      const { lowered, rate } = await clock.throttled(operation, limits[operation], stated);
       metrics?.rate.set({ operation }, rate);
       if (lowered) {
         log.warn(
           { operation, rate: Number(rate.toFixed(3)), configured: limits[operation] },
-          `MetaStudio throttled ${operation} calls (429): rate lowered to ${rate.toFixed(2)}/s; it grows back slowly to ${limits[operation]}/s`,
+          `MetaStudio throttled ${operation} calls (429${stated ? `, stated limit ${stated}/s` : ''}): rate lowered to ${rate.toFixed(2)}/s; it grows back slowly to ${limits[operation]}/s`,
         );
       }
+      return notBefore;
     },
   };
 }

@@ -2,6 +2,7 @@
  * The MetaStudio client: one function per upstream operation, each returning the parsed
  * body and the upstream X-Request-Id, or throwing one MetaStudioError.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { OPERATION_BUDGET } from '../budget/rate-limits.js';
 import type { UpstreamBudget } from '../budget/upstream-budget.js';
 import { invalidParameter, isMetaStudioError, isUpstreamThrottle, upstreamBusy } from '../errors.js';
@@ -138,7 +139,9 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
         return await send(() => budget.take(op, { signal: call?.signal, deadline }));
       } catch (error) {
         if (!isUpstreamThrottle(error)) throw error;
-        await budget.throttled(op);
+        const notBefore = await budget.throttled(op, error.message);
+        if (notBefore >= deadline) throw upstreamBusy(notBefore - performance.now(), `MetaStudio's rate limit for ${op} calls is fully used`);
+        await sleep(notBefore - performance.now(), undefined, call?.signal ? { signal: call.signal } : undefined);
       }
     }
   }
@@ -156,6 +159,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
   ): Promise<UpstreamResult<T>> {
     if (!budget) return send();
     const deadline = performance.now() + budget.queueTimeoutMs;
+    let notBefore: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         await budget.takeCreateTurn(operation, {
@@ -164,6 +168,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
           signal: input.signal,
           deadline,
           front: attempt > 0,
+          notBefore,
         });
       } catch (error) {
         // The caller went away while waiting: nothing was sent, so nothing was created.
@@ -175,7 +180,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
       } catch (error) {
         if (!isUpstreamThrottle(error)) throw error;
         const again = await rewind();
-        await budget.throttled(operation);
+        notBefore = await budget.throttled(operation, error.message);
         if (!again) throw upstreamBusy(2000, 'MetaStudio throttled this create after much of its photo had been sent, so it cannot be sent again');
       }
     }
