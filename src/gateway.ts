@@ -236,6 +236,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     poller,
     instanceId,
     async close() {
+      budget.close();
       await poller.stop();
       await links.drain();
       await relay.drain();

@@ -155,6 +155,16 @@ describe('creates beyond the budget', () => {
     await waitFor(async () => (await h.gateway.services.store.listUnlinked(Date.now() + 1, 100)).length === 0);
   });
 
+  it('an instance shutting down refuses the creates still waiting, nothing sent', async () => {
+    const h = await gateway(limitsEnv('create=1'));
+    await throttleAt('create=1', h);
+    const waiting = create(h, 'alice');
+    await waitFor(() => depth(h) === 1);
+    h.gateway.services.budget.close();
+    expect(await waiting).toMatchObject({ errorCode: 'GATEWAY.UPSTREAM_BUSY', httpStatus: 503, errorMsg: expect.stringMatching(/shutting down; retry in 1 s/) });
+    expect(emulator.countReceived(CREATE)).toBe(0);
+  });
+
   it('a budget set above the real limit converges: 429s are retried 2 s later and the rate is lowered, no client sees a 429', async () => {
     const h = await gateway(limitsEnv('create=20'));
     await throttleAt('create=2', h);

@@ -57,6 +57,8 @@ export interface CreateQueue {
   /** Called after every change of the queue; returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
   depth(): number;
+  /** Refuses every waiting create (GATEWAY.UPSTREAM_BUSY, nothing sent): the instance is shutting down. */
+  close(): void;
 }
 
 export function createCreateQueue(options: QueueOptions): CreateQueue {
@@ -144,7 +146,7 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
         // Only throttled creates still in their back-off wait: no slot is reserved for nobody.
         const eligibleIn = firstEligibleAt() - performance.now();
         if (eligibleIn > 0) {
-          await sleep(Math.min(eligibleIn, 250));
+          await sleep(Math.min(eligibleIn, 250), undefined, { ref: false });
           continue;
         }
         const now = performance.now();
@@ -163,7 +165,7 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
         nextSlotAt = performance.now() + reservation.waitMs;
         if (!reservation.granted) {
           // No waiter here can be served in its time; each is refused at its deadline.
-          await sleep(Math.min(1000, Math.max(10, reservation.waitMs - (latest - now))));
+          await sleep(Math.min(1000, Math.max(10, reservation.waitMs - (latest - now))), undefined, { ref: false });
           continue;
         }
         changed();
@@ -239,5 +241,9 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
       return () => listeners.delete(listener);
     },
     depth: () => size,
+    close() {
+      for (let w = takeNext(); w; w = takeNext()) w.settle(upstreamBusy(1000, 'This gateway instance is shutting down'));
+      changed();
+    },
   };
 }

@@ -50,6 +50,8 @@ export interface UpstreamBudget {
    * refused call must not be sent again (2 s, plus jitter).
    */
   throttled(operation: BudgetOperation, message?: string): Promise<number>;
+  /** Refuses every create still waiting (shutdown). */
+  close(): void;
 }
 
 export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
@@ -109,6 +111,10 @@ export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
         );
       }
       return notBefore;
+    },
+    close() {
+      queues.create.close();
+      queues.createByUrl.close();
     },
   };
 }
