@@ -30,7 +30,7 @@ export interface EmulatorProcess {
 export async function startEmulatorProcess(env: Record<string, string> = {}): Promise<EmulatorProcess> {
   const port = await freePort();
   const child = await spawnListening(
-    { ...process.env, EMULATOR_PORT: String(port), EMULATOR_JOB_DURATION_MS: '3600000', EMULATOR_CONTROL_API: 'true', ...env },
+    { ...process.env, EMULATOR_PORT: String(port), EMULATOR_JOB_DURATION_MS: '3600000', EMULATOR_CONTROL_API: 'true', EMULATOR_RATE_LIMITS: 'off', ...env },
     { entry: 'src/emulator/main.ts', inheritStderr: true },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -55,7 +55,7 @@ export async function startGatewayProcess(emulator: { url: string; config: { pro
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of the gateway process there; BENCH_NODE_FLAGS adds flags.
   const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
   // The benchmarks measure throughput: the per-principal and per-instance limits are lifted.
-  const unlimited = { STYLES_CACHE_TTL_MS: process.env['BENCH_STYLES_TTL'] ?? '300000', RATE_LIMIT_CREATES_PER_MINUTE: '1000000', MAX_PENDING_JOBS_PER_PRINCIPAL: '1000000', MAX_CONCURRENT_UPLOADS: '10000', MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000' };
+  const unlimited = { STYLES_CACHE_TTL_MS: process.env['BENCH_STYLES_TTL'] ?? '300000', RATE_LIMIT_CREATES_PER_MINUTE: '1000000', MAX_PENDING_JOBS_PER_PRINCIPAL: '1000000', MAX_CONCURRENT_UPLOADS: '10000', MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000', UPSTREAM_RATE_LIMITS: 'create=100000,createByUrl=100000,show=100000,list=100000,styles=100000,assets=100000' };
   const child = await spawnListening(gatewayEnv(emulator, port, dir, { ...unlimited, ...env }), { entry: process.env['BENCH_GATEWAY_ENTRY'] ?? 'dist/main.js', nodeFlags: [...profile, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], inheritStderr: true },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks startup soak hostile] [--runs=N]`: each figure is
- * a ratio against a baseline measured in the same run, or a measured size; results go to
+ * `npm run bench [-- uploads subscriptions cluster callbacks startup soak hostile budget reads failover] [--runs=N]`:
+ * each figure is a ratio against a baseline measured in the same run, or a measured size; results go to
  * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
- * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) and the hostile uploads run only when named.
+ * sweep N times (default 5). The soak (5 minutes, `--seconds=N`), the hostile uploads, the budget
+ * (about 90 s; `--runs=N`, default 2), the reads and the failover benches run only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchBudget, reportBudget } from './budget.js';
 import { benchCallbacks, reportCallbacks } from './callbacks.js';
 import { benchCluster, reportCluster } from './cluster.js';
 import { benchHostile, reportHostile } from './hostile.js';
@@ -31,6 +33,7 @@ const PARTS = [
   part('startup', true, () => benchStartup(), reportStartup),
   part('soak', false, () => benchSoak(), reportSoak),
   part('hostile', false, () => benchHostile(), reportHostile),
+  part('budget', false, () => benchBudget({ runs: runsArg() }), reportBudget),
 ];
 
 function runsArg(): number | undefined {

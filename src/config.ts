@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bool, cleanEnv, makeValidator } from 'envalid';
 import { isRegionName, resolveEndpoint } from './metastudio/endpoints.js';
+import { DEFAULT_RATE_LIMITS_TEXT, parseRateLimits, type RateLimits } from './budget/rate-limits.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -60,6 +61,7 @@ export interface GatewayConfig {
   stylesCacheTtlMs: number;
   limits: LimitsConfig;
   security: SecurityConfig;
+  budget: BudgetConfig;
 }
 
 export interface ApiKeyEntry {
@@ -349,6 +351,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tracing:
       !e.OTEL_SDK_DISABLED &&
       (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined || e.OTEL_TRACES_EXPORTER?.split(',').includes('otlp') === true),
+    budget: loadBudgetConfig(env),
     limits: {
       createsPerMinute: e.RATE_LIMIT_CREATES_PER_MINUTE,
       maxPendingJobsPerPrincipal: e.MAX_PENDING_JOBS_PER_PRINCIPAL,
@@ -388,6 +391,8 @@ export interface EmulatorConfig {
   jobDurationMs: number;
   maxPhotoBytes: number;
   controlApi: boolean;
+  /** EMULATOR_RATE_LIMITS; undefined: off. */
+  rateLimits: RateLimits | undefined;
 }
 
 /** For `npm run emulator`: the emulator alone. */
@@ -417,5 +422,40 @@ export function loadEmulatorConfig(env: Record<string, string | undefined> = pro
     jobDurationMs: e.EMULATOR_JOB_DURATION_MS,
     maxPhotoBytes: e.EMULATOR_MAX_PHOTO_BYTES,
     controlApi: e.EMULATOR_CONTROL_API,
+    rateLimits: loadBudgetConfig(env).emulatorLimits,
+  };
+}
+
+// --- budget ---
+export interface BudgetConfig {
+  /** UPSTREAM_RATE_LIMITS: requests per second per operation, for all instances together. */
+  limits: RateLimits;
+  /** UPSTREAM_QUEUE_TIMEOUT_MS: how long a create may wait for its turn. */
+  queueTimeoutMs: number;
+  /** UPSTREAM_QUEUE_MAX: creates waiting on this instance, per create operation. */
+  queueMax: number;
+  /** EMULATOR_RATE_LIMITS: the embedded emulator's own limits; undefined when `off`. */
+  emulatorLimits: RateLimits | undefined;
+}
+
+const rateLimits = makeValidator<RateLimits>((raw) => parseRateLimits(raw));
+const rateLimitsOrOff = makeValidator<RateLimits | 'off'>((raw) => (raw.trim() === 'off' ? 'off' : parseRateLimits(raw)));
+
+export function loadBudgetConfig(env: Record<string, string | undefined>): BudgetConfig {
+  const e = cleanEnv(
+    env,
+    {
+      UPSTREAM_RATE_LIMITS: rateLimits({ default: parseRateLimits(DEFAULT_RATE_LIMITS_TEXT) }),
+      UPSTREAM_QUEUE_TIMEOUT_MS: int(0, 3_600_000)({ default: 60_000 }),
+      UPSTREAM_QUEUE_MAX: int(0, 1_000_000)({ default: 1000 }),
+      EMULATOR_RATE_LIMITS: rateLimitsOrOff({ default: parseRateLimits(DEFAULT_RATE_LIMITS_TEXT) }),
+    },
+    { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
+  );
+  return {
+    limits: e.UPSTREAM_RATE_LIMITS,
+    queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
+    queueMax: e.UPSTREAM_QUEUE_MAX,
+    emulatorLimits: e.EMULATOR_RATE_LIMITS === 'off' ? undefined : e.EMULATOR_RATE_LIMITS,
   };
 }

@@ -30,6 +30,8 @@ export const GatewayErrorCode = {
   IDEMPOTENCY_KEY_REUSED: 'GATEWAY.IDEMPOTENCY_KEY_REUSED',
   /** This instance is already streaming as many uploads as it allows. */
   TOO_MANY_UPLOADS: 'GATEWAY.TOO_MANY_UPLOADS',
+  /** A create could not get a turn within the upstream budget (UPSTREAM_RATE_LIMITS); nothing was sent upstream. */
+  UPSTREAM_BUSY: 'GATEWAY.UPSTREAM_BUSY',
 } as const;
 
 export class MetaStudioError extends Error {
@@ -120,6 +122,27 @@ export const tooManyUploads = (max: number) =>
 
 export const tooManyUploadsForPrincipal = (max: number) =>
   gatewayError(GatewayErrorCode.TOO_MANY_UPLOADS, 429, `You are already sending ${max} uploads at once; retry when one of them is over`);
+export const upstreamBusy = (retryAfterMs: number, why: string) =>
+  gatewayError(
+    GatewayErrorCode.UPSTREAM_BUSY,
+    503,
+    `${why}; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s. Nothing was sent to MetaStudio`,
+  );
+
+/**
+ * API Gateway refused the call for its rate limit (429 APIG.0308 / APIGW.0308): MetaStudio
+ * never saw it, so it may be sent again later. A daily quota under the same code is not
+ * a throttle: waiting seconds would not help, so it goes to the client as it is.
+ */
+export function isUpstreamThrottle(error: unknown): error is MetaStudioError {
+  return (
+    isMetaStudioError(error) &&
+    error.origin === 'UPSTREAM' &&
+    error.httpStatus === 429 &&
+    (error.code === 'APIG.0308' || error.code === 'APIGW.0308') &&
+    !/\b(day|daily|quota)\b/i.test(error.message)
+  );
+}
 
 export function isMetaStudioError(error: unknown): error is MetaStudioError {
   return error instanceof MetaStudioError;

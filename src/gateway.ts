@@ -35,6 +35,7 @@ import { createReconciler } from './jobs/sync/reconciler.js';
 import { createRelay, type Relay } from './jobs/webhooks/relay.js';
 import { useCallbackEndpoint } from './jobs/webhooks/use-callback-endpoint.js';
 import { createMetaStudioClient } from './metastudio/client.js';
+import { createUpstreamBudget } from './budget/upstream-budget.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { useOperationTracing } from './observability/tracing.js';
@@ -89,7 +90,17 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const log = deps.logger ?? createLogger(config.logLevel);
   const metrics: GatewayMetrics = createMetrics();
   const instanceId = randomUUID();
+  const backend: JobBackend = await createJobBackend(config, log);
+  const budget = createUpstreamBudget({
+    limits: config.budget.limits,
+    clock: backend.createSlotClock(),
+    queueTimeoutMs: config.budget.queueTimeoutMs,
+    queueMax: config.budget.queueMax,
+    log,
+    metrics: metrics.budget,
+  });
   const client = createMetaStudioClient({
+    budget,
     endpoint: deps.upstream.endpoint,
     projectId: deps.upstream.projectId,
     credentials: deps.upstream.ak && deps.upstream.sk ? { ak: deps.upstream.ak, sk: deps.upstream.sk } : undefined,
@@ -103,7 +114,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     },
   });
 
-  const backend: JobBackend = await createJobBackend(config, log);
   // Every reader of jobs goes through this view of the store: it waits for a link still in flight.
   const links = linkAfterReply(backend.store);
   const { store } = links;
@@ -165,6 +175,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     log,
     metrics,
     publicUrl,
+    budget,
   };
 
   async function ready(): Promise<boolean> {
@@ -187,9 +198,16 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     // Every asset inline, so GraphiQL works with no internet access; the 9 MB page module loads on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: '/health',
-    context: ({ principal, requestId }): GraphQLContext => {
+    context: ({ principal, requestId, request }): GraphQLContext => {
       const id = requestId ?? randomUUID();
-      return { principal: principal ?? ANONYMOUS_PRINCIPAL, requestId: id, log: log.child({ requestId: id }), services, loaders: createLoaders(services) };
+      return {
+        principal: principal ?? ANONYMOUS_PRINCIPAL,
+        requestId: id,
+        log: log.child({ requestId: id }),
+        services,
+        loaders: createLoaders(services),
+        signal: (request as Request | undefined)?.signal,
+      };
     },
     logging: {
       debug: (...args) => log.debug({ args }, 'yoga'),
@@ -242,6 +260,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     poller,
     instanceId,
     async close() {
+      budget.close();
       await poller.stop();
       await links.drain();
       await relay.drain();

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       host: '127.0.0.1',
       jobDurationMs: config.emulatorJobDurationMs,
       maxPhotoBytes: Math.max(config.maxUploadBytes, 10 * 1024 * 1024),
+      rateLimits: config.budget.emulatorLimits ?? 'off',
       ...(config.upstream.ak && config.upstream.sk ? { ak: config.upstream.ak, sk: config.upstream.sk } : {}),
       ...(config.upstream.projectId ? { projectId: config.upstream.projectId } : {}),
       ...(config.upstream.iamToken ? { iamToken: config.upstream.iamToken } : {}),

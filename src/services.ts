@@ -11,6 +11,7 @@ import type { Reconciler } from './jobs/sync/reconciler.js';
 import type { GatewayStore } from './jobs/store/store.js';
 import type { LinkAfterReply } from './jobs/create/link-after-reply.js';
 import type { UploadSlots } from './uploads/upload-slots.js';
+import type { UpstreamBudget } from './budget/upstream-budget.js';
 
 export interface Services {
   config: GatewayConfig;
@@ -32,4 +33,6 @@ export interface Services {
   metrics: GatewayMetrics;
   /** PUBLIC_URL, or http://HOST:PORT as bound. */
   publicUrl(): string;
+  /** The upstream budget (UPSTREAM_RATE_LIMITS); the client paces every call through it. */
+  budget: UpstreamBudget;
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
+import { UNFELT_LIMITS } from './support/harness.js';
 import { createMetaStudioClient, type MetaStudioClient } from '../src/metastudio/client.js';
 import { MetaStudioError } from '../src/errors.js';
 import { formatSdkDate } from '../src/metastudio/signer.js';
@@ -44,7 +45,7 @@ async function expectError(promise: Promise<unknown>): Promise<MetaStudioError> 
 const uniqueName = () => `m-${Math.random().toString(36).slice(2)}`;
 
 beforeAll(async () => {
-  emulator = await createEmulator({ jobDurationMs: 100 });
+  emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 100 });
   client = clientFor(emulator);
 });
 afterAll(async () => {
@@ -125,7 +126,7 @@ describe('every operation against the emulator over HTTP', () => {
       await expectError(client.createPictureModelingJob({ file: { name: 'x.gif', type: 'image/gif', stream: once(Buffer.from('GIF89a....')) }, styleId: 'system_male_001', name: uniqueName() })),
     ).toMatchObject({ code: 'MSS.00000003', httpStatus: 400 });
     expect(await expectError(client.createPictureModelingJob({ file: photo(), styleId: 'no_such_style', name: uniqueName() }))).toMatchObject({ code: 'MSS.00000003' });
-    const small = await createEmulator({ maxPhotoBytes: 1000 });
+    const small = await createEmulator({ rateLimits: UNFELT_LIMITS, maxPhotoBytes: 1000 });
     const smallClient = clientFor(small);
     expect(await expectError(smallClient.createPictureModelingJob({ file: photo(makeJpeg(100, 100, { totalBytes: 5000 })), styleId: 'system_male_001', name: uniqueName() }))).toMatchObject({
       code: 'MSS.10001007',

@@ -10,7 +10,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { sseSubscribe, subscribe, wsClient } from './support/subscriptions.js';
 
@@ -329,7 +329,7 @@ describe('graphql-ws protocol', () => {
 
 describe('the poller completes jobs whose callback never comes', () => {
   it('no callback at all -> the poller completes the subscription', async () => {
-    const emulator = await createEmulator({ jobDurationMs: 300, callbackMode: 'suppress' });
+    const emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 300, callbackMode: 'suppress' });
     const polled = await startHarness({ sharedEmulator: emulator, env: { POLL_INTERVAL_MS: '100' } });
     try {
       const { body } = await uploadPhoto(polled.url, { file: makePng(64, 64) });
@@ -353,7 +353,7 @@ describe('the poller completes jobs whose callback never comes', () => {
 
 describe('the poller backs off while upstream fails', () => {
   it('re-reads a failing job less and less often, then completes it once upstream recovers', async () => {
-    const emulator = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress' });
+    const emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000, callbackMode: 'suppress' });
     const polled = await startHarness({ sharedEmulator: emulator, env: { POLL_INTERVAL_MS: '100' } });
     try {
       const { body } = await uploadPhoto(polled.url, { file: makePng(16, 16) });
@@ -378,7 +378,7 @@ describe('the poller backs off while upstream fails', () => {
 
 describe('a gateway restart between create and callback', () => {
   it('still delivers: new process, same DATABASE_PATH', async () => {
-    const emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+    const emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000 });
     const dir = tempDir();
     const port = await freePort();
     const env = gatewayEnv(emulator, port, dir);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator } from '../src/emulator/create-emulator.js';
 import { makeJpeg, makePng } from './support/images.js';
 import { CREATE_MUTATION, encodeParts, postRaw, uploadPhoto, uploadThenDisconnect } from './support/multipart.js';
-import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { startHarness, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 
 let h: Harness;
 const MAX = 200_000;
@@ -242,7 +242,7 @@ describe('upstream errors and faults become MssError', () => {
   });
 
   it('a refused connection -> GATEWAY.UPSTREAM_UNAVAILABLE (502)', async () => {
-    const gone = await createEmulator();
+    const gone = await createEmulator({ rateLimits: UNFELT_LIMITS });
     const down = await startHarness({ sharedEmulator: gone });
     await gone.close();
     try {

@@ -8,15 +8,15 @@ import { loadConfig } from '../src/config.js';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
-import { tempDir } from './support/harness.js';
+import { tempDir, UNFELT_LIMITS, UNFELT_RATE_LIMITS } from './support/harness.js';
 
 let emulator: Emulator;
 let gateway: Gateway;
 const base = 'http://gateway.test';
 
 beforeAll(async () => {
-  emulator = await createEmulator({ jobDurationMs: 3_600_000 });
-  gateway = await createGateway(loadConfig({ DATABASE_PATH: join(tempDir(), 'in-process.db'), POLL_INTERVAL_MS: '600000', PUBLIC_URL: base }), {
+  emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000 });
+  gateway = await createGateway(loadConfig({ DATABASE_PATH: join(tempDir(), 'in-process.db'), POLL_INTERVAL_MS: '600000', PUBLIC_URL: base, UPSTREAM_RATE_LIMITS: UNFELT_RATE_LIMITS }), {
     upstream: { endpoint: emulator.url, projectId: emulator.config.projectId, ak: emulator.config.ak, sk: emulator.config.sk },
     logger: createLogger('silent'),
     publicUrl: () => base,

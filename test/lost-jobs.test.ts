@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
-import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { freePort, gatewayEnv, spawnListening } from './support/process.js';
@@ -32,7 +32,7 @@ const upstreamJobNamed = (emulator: Emulator, name: string) => emulator.world.li
 function useGateway(env: Record<string, string> = lossEnv): { h: Harness; emulator: Emulator } {
   const g = {} as { h: Harness; emulator: Emulator };
   beforeAll(async () => {
-    g.emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+    g.emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000 });
     g.h = await startHarness({ env, sharedEmulator: g.emulator });
   });
   afterAll(async () => {
@@ -261,7 +261,7 @@ describe('Redis: lost create answers and lost Redis state', () => {
   let emulator: Emulator;
   beforeAll(async () => {
     redis = await startRedis();
-    emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+    emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000 });
     h = await startHarness({ env: { ...lossEnv, REDIS_URL: redis.url }, sharedEmulator: emulator });
   });
   afterAll(async () => {

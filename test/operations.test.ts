@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { freePort, spawnListening } from './support/process.js';
 
 function metricValue(text: string, name: string, labels = ''): number {
@@ -146,7 +146,7 @@ describe('operations: health, readiness, metrics, logs', () => {
 describe('SIGTERM drains gracefully', () => {
   let emulator: Emulator;
   beforeAll(async () => {
-    emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+    emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000 });
   });
   afterAll(async () => {
     await emulator.close();

@@ -4,7 +4,7 @@ import { createRedisBackend } from '../src/jobs/store/redis-store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { gql, startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
+import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
@@ -14,7 +14,7 @@ let emulator: Emulator;
 
 beforeAll(async () => {
   redis = await startRedis();
-  emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+  emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000 });
 });
 afterAll(async () => {
   await emulator?.close();
@@ -133,7 +133,7 @@ describe('two gateway processes', () => {
 
 describe('polling shared by two instances', () => {
   it('each pending job is polled about once per interval in all, not once per instance', async () => {
-    const quiet = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress' });
+    const quiet = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000, callbackMode: 'suppress' });
     const interval = 250;
     const p1 = await startHarness({ env: env({ POLL_INTERVAL_MS: String(interval) }), sharedEmulator: quiet });
     const p2 = await startHarness({ env: env({ POLL_INTERVAL_MS: String(interval) }), sharedEmulator: quiet });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { PictureModelingStyles } from '../client/operations.js';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
-import { gql, startHarness, waitFor, type Harness } from './support/harness.js';
+import { gql, startHarness, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { startRedis, type RedisServer } from './support/redis.js';
@@ -11,7 +11,7 @@ import { startRedis, type RedisServer } from './support/redis.js';
 const STYLES = '{ pictureModelingStyles { __typename ... on StyleList { styles { styleId name } } ... on MssError { errorCode } } }';
 let emulator: Emulator;
 beforeAll(async () => {
-  emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+  emulator = await createEmulator({ rateLimits: UNFELT_LIMITS, jobDurationMs: 3_600_000 });
 });
 afterAll(async () => {
   await emulator.close();

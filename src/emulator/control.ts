@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Emulator, Fault } from './create-emulator.js';
 import { parseJsonLoose, readBody } from './http.js';
+import { parseRateLimits } from '../budget/rate-limits.js';
 import type { CallbackMode, JobWorld, TerminalOutcome } from './job-world.js';
 
 const MAX_JSON_BODY = 1024 * 1024;
@@ -31,6 +32,16 @@ export function createControl(emulator: () => Emulator, world: JobWorld) {
       return ok({ ok: true });
     }
     if (parts[1] === 'callbacks' && req.method === 'GET') return ok(world.callbacks);
+    if (parts[1] === 'rate-limits' && req.method === 'POST') {
+      const limits = String((body as { limits?: unknown }).limits ?? 'off').trim();
+      try {
+        emulator().setRateLimits(limits === 'off' ? 'off' : parseRateLimits(limits));
+      } catch (error) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ error: (error as Error).message }));
+      }
+      return ok({ ok: true });
+    }
     if (parts[1] === 'calls' && req.method === 'GET') return ok(emulator().calls);
     if (parts[1] === 'reset' && req.method === 'POST') {
       emulator().reset();

@@ -11,6 +11,8 @@ import { createControl } from './control.js';
 import { drain, headerOf, readBody, Reply, safeDecode, sleep } from './http.js';
 import { JobWorld, type CallbackMode } from './job-world.js';
 import { createOperations, ROUTES } from './operations.js';
+import { createThrottle } from './throttle.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../budget/rate-limits.js';
 import { verifyRequest, type AuthConfig } from './verify-signature.js';
 
 export const EMULATOR_DEFAULTS = {
@@ -35,6 +37,8 @@ export interface EmulatorOptions {
   callbackMode?: CallbackMode;
   /** Serve the testing control API under /_emulator/ (faults, latency, callbacks, calls). @default false */
   controlApi?: boolean;
+  /** API Gateway's per-operation limits (calls/s); 'off' lets everything through. @default DEFAULT_RATE_LIMITS */
+  rateLimits?: RateLimits | 'off' | undefined;
 }
 
 /** A one-shot (or n-shot) fault for the next matching calls. */
@@ -76,6 +80,10 @@ export interface Emulator {
   countCalls(operation: string): number;
   /** Requests that reached a route, counted on arrival (answered or not). */
   countReceived(operation: string): number;
+  /** Calls answered 429 APIG.0308 for the rate limit. */
+  countThrottled(operation: string): number;
+  /** Replaces the rate limits ('off': none); the counts of refusals start again. */
+  setRateLimits(limits: RateLimits | 'off'): void;
   /** Requests being handled right now (an aborted one leaves this count). */
   inFlight(): number;
   reset(): void;
@@ -108,6 +116,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   let active = 0;
   const sockets = new Set<Socket>();
   const run = createOperations(world, config);
+  const limitsOf = (limits: RateLimits | 'off' | undefined) => (limits === 'off' ? undefined : (limits ?? DEFAULT_RATE_LIMITS));
+  let throttle = createThrottle(limitsOf(options.rateLimits));
 
   function takeFault(operation: string): Fault | undefined {
     const index = faults.findIndex((f) => !f.operation || f.operation === operation);
@@ -174,6 +184,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         if (!raw) await drain(req);
         return send(verdict.reply.status, { ...verdict.reply.body, request_id: requestId }, route.operation);
       }
+      const throttled = throttle.admit(route.operation);
+      if (throttled) {
+        // Answered at once, before the body is read, as API Gateway does; the job is never created.
+        await send(throttled.status, throttled.body, route.operation);
+        if (!raw) req.resume();
+        return;
+      }
       if (fault && !fault.drop && fault.status !== undefined) {
         if (!raw) await drain(req);
         for (const [k, v] of Object.entries(fault.headers ?? {})) res.setHeader(k, v);
@@ -218,6 +235,10 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     countCalls: (operation) => calls.filter((c) => c.operation === operation).length,
     countReceived: (operation) => received.filter((o) => o === operation).length,
     inFlight: () => active,
+    countThrottled: (operation) => throttle.refused(operation),
+    setRateLimits: (limits) => {
+      throttle = createThrottle(limitsOf(limits));
+    },
     reset() {
       faults.length = 0;
       calls.length = 0;

@@ -10,6 +10,7 @@ try {
     jobDurationMs: config.jobDurationMs,
     maxPhotoBytes: config.maxPhotoBytes,
     controlApi: config.controlApi,
+    rateLimits: config.rateLimits ?? 'off',
     ...(config.ak && config.sk ? { ak: config.ak, sk: config.sk } : {}),
     ...(config.projectId ? { projectId: config.projectId } : {}),
     ...(config.iamToken ? { iamToken: config.iamToken } : {}),

@@ -2,9 +2,13 @@
  * The MetaStudio client: one function per upstream operation, each returning the parsed
  * body and the upstream X-Request-Id, or throwing one MetaStudioError.
  */
-import { invalidParameter } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OPERATION_BUDGET } from '../budget/rate-limits.js';
+import type { UpstreamBudget } from '../budget/upstream-budget.js';
+import { invalidParameter, isMetaStudioError, isUpstreamThrottle, upstreamBusy } from '../errors.js';
 import { encodeMultipart, type StreamedFile } from './multipart-body.js';
-import { prepareRequest, type RequestSpec, type SigningContext } from './requests.js';
+import { createReplayableStream } from './replayable-stream.js';
+import { assertAppUserId, prepareRequest, type RequestSpec, type SigningContext } from './requests.js';
 import { encodeRfc3986, type Credentials } from './signer.js';
 import { createTransport, type CallObserver, type UpstreamResult } from './transport.js';
 import type {
@@ -29,16 +33,35 @@ export interface MetaStudioClientOptions {
   timeoutMs: number;
   retries?: number;
   onCall?: CallObserver | undefined;
+  /** Paces every call (UPSTREAM_RATE_LIMITS); without it calls go out at once and 429s reach the caller. */
+  budget?: UpstreamBudget | undefined;
 }
+
+/** Who a create waits for, in the fair queue of creates. */
+export interface QueueTurn {
+  principal: string;
+  /** Names the wait for pictureModelingCreateQueue. */
+  idempotencyKey?: string | null | undefined;
+}
+
+/** Photo bytes kept in case API Gateway throttles a create mid-stream (see replayable-stream.ts). */
+export const REPLAY_KEEP_BYTES = 256 * 1024;
 
 export interface CallOptions {
   /** Sent as X-App-UserId; printable ASCII only, refused before any call otherwise. */
   appUserId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Longest wait for a turn in the upstream budget, throttled retries included; beyond it
+   * GATEWAY.UPSTREAM_BUSY and nothing is sent (work that can come back later, such as a
+   * poll pass, uses this to leave the slots to others). @default UPSTREAM_QUEUE_TIMEOUT_MS
+   */
+  maxWaitMs?: number | undefined;
 }
 
 export interface CreateJobInput extends CallOptions {
   file: StreamedFile;
+  queue?: QueueTurn | undefined;
   styleId: string;
   name: string;
   notifyUrl?: string | undefined;
@@ -46,6 +69,7 @@ export interface CreateJobInput extends CallOptions {
 
 export interface CreateJobByUrlInput extends CallOptions {
   pictureUrl: string;
+  queue?: QueueTurn | undefined;
   styleId: string;
   name: string;
   notifyUrl?: string | undefined;
@@ -100,20 +124,81 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
     iamToken: options.iamToken,
   });
 
+  const { budget } = options;
+
+  /**
+   * A read (or the asset summary POST), each attempt in its budget slot. A throttled one
+   * is sent again once the budget allows (at least 2 s later) while its queue time lasts.
+   */
+  async function paced<T>(operation: string, call: CallOptions | undefined, send: (pace: (() => Promise<void>) | undefined) => Promise<UpstreamResult<T>>) {
+    if (!budget) return send(undefined);
+    const op = OPERATION_BUDGET[operation]!;
+    const deadline = performance.now() + (call?.maxWaitMs ?? budget.queueTimeoutMs);
+    for (;;) {
+      try {
+        return await send(() => budget.take(op, { signal: call?.signal, deadline }));
+      } catch (error) {
+        if (!isUpstreamThrottle(error)) throw error;
+        const notBefore = await budget.throttled(op, error.message);
+        if (notBefore >= deadline) throw upstreamBusy(notBefore - performance.now(), `MetaStudio's rate limit for ${op} calls is fully used`);
+        await sleep(notBefore - performance.now(), undefined, call?.signal ? { signal: call.signal } : undefined);
+      }
+    }
+  }
+
+  /**
+   * A create waits its turn in the fair queue; one throttled upstream goes back to the
+   * head of its principal's line while its queue time lasts, never to the caller.
+   */
+  async function queued<T>(
+    operation: 'create' | 'createByUrl',
+    input: CallOptions & { queue?: QueueTurn | undefined },
+    send: () => Promise<UpstreamResult<T>>,
+    /** Before a throttled create is queued again: false when it cannot be sent again. */
+    rewind: () => Promise<boolean> = async () => true,
+  ): Promise<UpstreamResult<T>> {
+    if (!budget) return send();
+    const deadline = performance.now() + budget.queueTimeoutMs;
+    let notBefore: number | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await budget.takeCreateTurn(operation, {
+          principal: input.queue?.principal ?? '',
+          idempotencyKey: input.queue?.idempotencyKey,
+          signal: input.signal,
+          deadline,
+          front: attempt > 0,
+          notBefore,
+        });
+      } catch (error) {
+        // The caller went away while waiting: nothing was sent, so nothing was created.
+        if (!isMetaStudioError(error)) throw upstreamBusy(0, 'The caller went away while this create waited for its turn');
+        throw error;
+      }
+      try {
+        return await send();
+      } catch (error) {
+        if (!isUpstreamThrottle(error)) throw error;
+        const again = await rewind();
+        notBefore = await budget.throttled(operation, error.message);
+        if (!again) throw upstreamBusy(2000, 'MetaStudio throttled this create after much of its photo had been sent, so it cannot be sent again');
+      }
+    }
+  }
+
   // async so that input refused while preparing (e.g. a non-ASCII X-App-UserId) rejects, never throws.
   async function get<T>(operation: string, spec: Omit<RequestSpec, 'method'>, call: CallOptions | undefined) {
     const prepared = prepareRequest(signing(), { ...spec, method: 'GET', appUserId: call?.appUserId });
-    return transport.send<T>(prepared, { operation, signal: call?.signal, retry: true });
+    return paced(operation, call, (pace) => transport.send<T>(prepared, { operation, signal: call?.signal, retry: true, pace }));
+  }
+
+  function prepareJson(path: string, value: unknown, call: CallOptions | undefined) {
+    return prepareRequest(signing(), { method: 'POST', path, body: { kind: 'json', value }, appUserId: call?.appUserId });
   }
 
   async function postJson<T>(operation: string, path: string, value: unknown, call: CallOptions | undefined) {
-    const prepared = prepareRequest(signing(), {
-      method: 'POST',
-      path,
-      body: { kind: 'json', value },
-      appUserId: call?.appUserId,
-    });
-    return transport.send<T>(prepared, { operation, signal: call?.signal });
+    const prepared = prepareJson(path, value, call);
+    return paced(operation, call, (pace) => transport.send<T>(prepared, { operation, signal: call?.signal, pace }));
   }
 
   return {
@@ -123,21 +208,36 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
         ['name', input.name],
       ];
       if (input.notifyUrl) fields.push(['notify_url', input.notifyUrl]);
-      const multipart = encodeMultipart(fields, 'file', input.file);
-      const prepared = prepareRequest(signing(), {
-        method: 'POST',
-        path: `${STYLIZED}/picture-modelings`,
-        body: { kind: 'multipart', contentType: multipart.contentType },
-        appUserId: input.appUserId,
-      });
-      // Never retried: the file stream can be read once, and a create is not idempotent.
-      return transport.send(prepared, { operation: 'CreatePictureModelingJob', stream: multipart.body, signal: input.signal });
+      // Checked before any wait: a header value that cannot be sent is refused at once.
+      if (input.appUserId !== undefined) assertAppUserId(input.appUserId);
+      const photo = createReplayableStream(input.file.stream, REPLAY_KEEP_BYTES);
+      try {
+        return await queued(
+          'create',
+          input,
+          () => {
+            const multipart = encodeMultipart(fields, 'file', { ...input.file, stream: photo.pass() });
+            const prepared = prepareRequest(signing(), {
+              method: 'POST',
+              path: `${STYLIZED}/picture-modelings`,
+              body: { kind: 'multipart', contentType: multipart.contentType },
+              appUserId: input.appUserId,
+            });
+            // Never retried on a fault: a create is not idempotent. Only a throttled one (never seen by MetaStudio) is sent again.
+            return transport.send(prepared, { operation: 'CreatePictureModelingJob', stream: multipart.body, signal: input.signal });
+          },
+          () => photo.rewind(),
+        );
+      } finally {
+        photo.release();
+      }
     },
 
     async createPictureModelingByUrlJob(input) {
       const body: Record<string, string> = { picture_url: input.pictureUrl, style_id: input.styleId, name: input.name };
       if (input.notifyUrl) body['notify_url'] = input.notifyUrl;
-      return postJson('CreatePictureModelingByUrlJob', `${STYLIZED}/picture-modelings-by-url`, body, input);
+      const prepared = prepareJson(`${STYLIZED}/picture-modelings-by-url`, body, input);
+      return queued('createByUrl', input, () => transport.send(prepared, { operation: 'CreatePictureModelingByUrlJob', signal: input.signal }));
     },
 
     showPictureModelingJob(jobId, call) {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { Pool, errors as undiciErrors } from 'undici';
 import { injectTraceContext, inSpan } from '../observability/tracing.js';
-import { MetaStudioError, badUpstreamResponse, upstreamError, isMetaStudioError, upstreamTimeout, upstreamUnavailable } from '../errors.js';
+import { MetaStudioError, badUpstreamResponse, upstreamError, isMetaStudioError, isUpstreamThrottle, upstreamTimeout, upstreamUnavailable } from '../errors.js';
 import type { PreparedRequest } from './requests.js';
 
 export interface UpstreamResult<T> {
@@ -36,6 +36,8 @@ export interface SendOptions {
   signal?: AbortSignal | undefined;
   /** Only for calls that are safe to repeat. */
   retry?: boolean;
+  /** Waits for the call's turn in the upstream budget; called before every attempt, retries included. */
+  pace?: (() => Promise<void>) | undefined;
 }
 
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -127,10 +129,12 @@ export function createTransport(options: TransportOptions): Transport {
   return {
     async send<T>(prepared: PreparedRequest, send: SendOptions): Promise<UpstreamResult<T>> {
       for (let attempt = 0; ; attempt++) {
+        await send.pace?.();
         try {
           return await sendOnce<T>(prepared, send);
         } catch (error) {
-          const again = send.retry && attempt < retries && isMetaStudioError(error) && error.transient && !send.signal?.aborted;
+          // A throttle is the budget's to handle (src/budget/): a quick retry would only be throttled again.
+          const again = send.retry && attempt < retries && isMetaStudioError(error) && error.transient && !isUpstreamThrottle(error) && !send.signal?.aborted;
           if (!again) throw error;
           // Full jitter, so a fleet of gateways does not retry in step.
           await sleep(Math.random() * 100 * 2 ** attempt);

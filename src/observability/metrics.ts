@@ -1,5 +1,6 @@
 /** Prometheus metrics (prom-client), one registry per gateway so tests and instances stay apart. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createBudgetMetrics, type BudgetMetrics } from '../budget/budget-metrics.js';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -18,6 +19,8 @@ export interface GatewayMetrics {
   refusals: Counter<'reason'>;
   connections: Gauge<'transport'>;
   unlinkedRegistrations: Gauge;
+  /** The upstream budget, per operation: calls sent, 429s, waits, queue depth, current rate. */
+  budget: BudgetMetrics;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -59,5 +62,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused by authentication or limits', labelNames: ['reason'], registers }),
     unlinkedRegistrations: new Gauge({ name: 'gateway_unlinked_registrations', help: 'Creates whose job is not known yet (under way, or answer lost), at the last reconciliation pass', registers }),
     connections: new Gauge({ name: 'gateway_open_connections', help: 'Open WebSocket and SSE connections', labelNames: ['transport'], registers }),
+    budget: createBudgetMetrics(registry),
   };
 }

@@ -16,4 +16,6 @@ export interface GraphQLContext {
   services: Services;
   /** Replaced for each subscription event, so no cache outlives one result. */
   loaders: Loaders;
+  /** Aborted when an HTTP caller goes away (a create waiting for the budget then leaves its queue). */
+  signal?: AbortSignal | undefined;
 }

@@ -63,14 +63,14 @@ builder.mutationType({
       type: CreatedRef,
       args: { input: t.arg({ type: CreateInput, required: true }) },
       errors: createErrors,
-      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUpload(ctx.services, input, ctx.principal, ctx.log)),
+      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUpload(ctx.services, input, ctx.principal, ctx.log, ctx.signal)),
     }),
     createPictureModelingJobFromUrl: t.field({
       type: CreatedRef,
       description: 'CreatePictureModelingByUrlJob upstream: MetaStudio downloads the photo itself',
       args: { input: t.arg({ type: CreateFromUrlInput, required: true }) },
       errors: createErrors,
-      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUrl(ctx.services, input, ctx.principal, ctx.log)),
+      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUrl(ctx.services, input, ctx.principal, ctx.log, ctx.signal)),
     }),
   }),
 });

@@ -21,7 +21,14 @@ export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
 }
 
-export async function createJobFromUpload(services: Services, input: CreateJobInput, principal: Principal, log: Logger = services.log): Promise<CreatedJob> {
+export async function createJobFromUpload(
+  services: Services,
+  input: CreateJobInput,
+  principal: Principal,
+  log: Logger = services.log,
+  /** Aborted when the caller goes away (a create waiting for the budget then leaves unsent). */
+  signal?: AbortSignal,
+): Promise<CreatedJob> {
   const { config, client, metrics } = services;
   const started = performance.now();
   let source: PhotoSource | undefined;
@@ -63,8 +70,11 @@ export async function createJobFromUpload(services: Services, input: CreateJobIn
           photo = await inspectPhoto(source!, { maxBytes: config.maxUploadBytes });
         },
         discard,
-        send: (notifyUrl) =>
+        signal,
+        // The photo is not read further until the create's turn in the budget comes (back-pressure).
+        send: (notifyUrl, turn) =>
           client.createPictureModelingJob({
+            ...turn,
             // The name and type sent upstream come from the bytes, never from the client.
             file: { name: `photo.${photo!.format === 'png' ? 'png' : 'jpg'}`, type: MIME_TYPES[photo!.format], stream: fromClient(photo!.body, facts) },
             styleId: fields.styleId,

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type GatewayConfig } from '../../src/config.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/create-emulator.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
+import { parseRateLimits } from '../../src/budget/rate-limits.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
@@ -30,13 +31,21 @@ export interface HarnessOptions {
   port?: number;
 }
 
+/**
+ * Tests not about the upstream budget run with limits high enough never to be felt,
+ * on both sides (the emulator still throttles, so a call the budget failed to pace shows).
+ */
+export const UNFELT_RATE_LIMITS = 'create=1000,createByUrl=1000,show=1000,list=1000,styles=1000,assets=1000';
+export const UNFELT_LIMITS = parseRateLimits(UNFELT_RATE_LIMITS);
+
 export function tempDir(prefix = 'gw-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = tempDir();
-  const emulator = options.sharedEmulator ?? (await createEmulator({ jobDurationMs: 200, ...options.emulator }));
+  const emulator =
+    options.sharedEmulator ?? (await createEmulator({ jobDurationMs: 200, rateLimits: UNFELT_LIMITS, ...options.emulator }));
   const config = loadConfig({
     PORT: '0',
     DATABASE_PATH: join(dir, 'gateway.db'),
@@ -44,6 +53,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     RELAY_ALLOW_PRIVATE: 'true',
     UPSTREAM_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'info',
+    UPSTREAM_RATE_LIMITS: UNFELT_RATE_LIMITS,
     ...options.env,
   });
   const logs: string[] = [];

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { UNFELT_RATE_LIMITS } from './harness.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -60,6 +61,8 @@ export function gatewayEnv(
     CLOUD_SDK_SK: emulator.config.sk,
     POLL_INTERVAL_MS: '600000',
     LOG_LEVEL: 'warn',
+    // Not about the upstream budget: limits that are never felt (test/support/harness.ts).
+    UPSTREAM_RATE_LIMITS: UNFELT_RATE_LIMITS,
     ...extra,
   };
 }

@@ -27,7 +27,14 @@ export function checkPictureUrl(raw: string): string {
   return url.href;
 }
 
-export async function createJobFromUrl(services: Services, input: CreateJobFromUrlInput, principal: Principal, log: Logger = services.log): Promise<CreatedJob> {
+export async function createJobFromUrl(
+  services: Services,
+  input: CreateJobFromUrlInput,
+  principal: Principal,
+  log: Logger = services.log,
+  /** Aborted when the caller goes away. */
+  signal?: AbortSignal,
+): Promise<CreatedJob> {
   const fields = checkFields(input, services.config.relayAllowPrivate);
   const pictureUrl = checkPictureUrl(input.pictureUrl);
   return createJob(
@@ -36,8 +43,10 @@ export async function createJobFromUrl(services: Services, input: CreateJobFromU
     fields,
     {
       source: pictureUrl,
-      send: (notifyUrl) =>
+      signal,
+      send: (notifyUrl, turn) =>
         services.client.createPictureModelingByUrlJob({
+          ...turn,
           pictureUrl,
           styleId: fields.styleId,
           name: fields.name,

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../../auth/authenticator.js';
 import {
+  GatewayErrorCode,
   idempotencyKeyReused,
   invalidParameter,
   isMetaStudioError,
@@ -20,7 +21,7 @@ import {
 } from '../../errors.js';
 import { assertAppUserId } from '../../metastudio/requests.js';
 import type { CreatePictureModelingJobResponse } from '../../metastudio/types.js';
-import type { UpstreamResult } from '../../metastudio/client.js';
+import type { QueueTurn, UpstreamResult } from '../../metastudio/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Services } from '../../services.js';
 import { recordForRegistration, type JobRecord } from '../model/job-record.js';
@@ -88,8 +89,16 @@ export interface CreatePlan {
   prepare?: () => Promise<void>;
   /** The create is not going to be sent (a repeat, a refusal): release what `prepare` holds. */
   discard?: () => void;
-  /** Sends the create upstream with the gateway's notify_url. */
-  send: (notifyUrl: string) => Promise<UpstreamResult<CreatePictureModelingJobResponse>>;
+  /** Sends the create upstream with the gateway's notify_url, waiting its turn in the budget's fair queue as `turn`. */
+  send: (notifyUrl: string, turn: CreateTurn) => Promise<UpstreamResult<CreatePictureModelingJobResponse>>;
+  /** Aborted when the caller goes away: a create still waiting for the budget leaves its queue unsent. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What the client needs to queue a create fairly (src/budget/create-queue.ts). */
+export interface CreateTurn {
+  queue: QueueTurn;
+  signal?: AbortSignal | undefined;
 }
 
 const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJob => ({
@@ -103,6 +112,8 @@ const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJ
 function createdNothing(error: unknown): boolean {
   if (!isMetaStudioError(error)) return false;
   if (error.origin === 'UPSTREAM') return error.httpStatus < 500;
+  // It never got its turn in the upstream budget (or its caller left while it waited).
+  if (error.code === GatewayErrorCode.UPSTREAM_BUSY) return true;
   // Refused by us before or while sending (a bad photo, an idle or aborted upload): upstream got no complete request.
   return error.httpStatus === 400 || error.httpStatus === 408 || error.httpStatus === 413 || error.httpStatus === 429;
 }
@@ -177,7 +188,7 @@ export async function createJob(
 
   let result: UpstreamResult<CreatePictureModelingJobResponse>;
   try {
-    result = await plan.send(tokens.urlFor(services.publicUrl(), token));
+    result = await plan.send(tokens.urlFor(services.publicUrl(), token), { queue: { principal: owner, idempotencyKey: fields.idempotencyKey }, signal: plan.signal });
   } catch (error) {
     await settleFailure(services, registration, error, log);
     throw error;
@@ -241,7 +252,8 @@ async function replay(services: Services, held: { nonce: string; fingerprint: st
 
 async function waitForFirstAttempt(services: Services, held: { nonce: string }): Promise<CreatedJob | undefined> {
   const { store, reconciler, config } = services;
-  const deadline = Date.now() + config.upstream.timeoutMs + 5000;
+  // The first attempt may wait its turn in the budget's queue before it is even sent.
+  const deadline = Date.now() + config.budget.queueTimeoutMs + config.upstream.timeoutMs + 5000;
   for (;;) {
     const registration: Registration | undefined = await store.findRegistration(held.nonce);
     if (!registration) return undefined;

@@ -8,6 +8,7 @@ import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexib
 import type { GatewayConfig } from '../../config.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayStore } from './store.js';
+import { createMemorySlotClock, type SlotClock } from '../../budget/slot-clock.js';
 import { createRedisBackend } from './redis-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -20,6 +21,8 @@ export interface JobBackend {
   createLimiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
   /** Where cached responses live: shared by every instance on this backend. */
   createResponseCache(): Cache;
+  /** The upstream budget's slots, shared by every instance on this backend. */
+  createSlotClock(): SlotClock;
   busReady(): boolean;
   close(): Promise<void>;
 }
@@ -33,6 +36,7 @@ export async function createJobBackend(config: GatewayConfig, log: Logger): Prom
     mayDropEvents: false,
     createLimiter: (name, points, durationSeconds) => new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds }),
     createResponseCache: () => createInMemoryCache(),
+    createSlotClock: () => createMemorySlotClock(),
     busReady: () => true,
     close: () => store.close(),
   };

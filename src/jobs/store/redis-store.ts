@@ -19,6 +19,7 @@ import { isTerminal } from '../../metastudio/types.js';
 import { mergeUpstream, type JobRecord } from '../model/job-record.js';
 import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
+import { createRedisSlotClock } from '../../budget/slot-clock.js';
 
 const PREFIX = 'msgw:';
 const jobKey = (id: string) => `${PREFIX}job:${id}`;
@@ -253,6 +254,7 @@ export function createRedisBackend(url: string, registrationTtlSeconds: number, 
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${PREFIX}rl:${name}`, points, duration: durationSeconds }),
     // The Redis cache speaks the envelop cache interface the Yoga plugin builds on.
     createResponseCache: () => createRedisCache({ redis }) as unknown as Cache,
+    createSlotClock: () => createRedisSlotClock(redis),
     busReady: () => publisher.status === 'ready' && subscriber.status === 'ready',
     close: () => store.close(),
   };

@@ -1,0 +1,168 @@
+/**
+ * The upstream budget's slot clock, in memory and on a real Redis, and its configuration:
+ * calls are spread evenly, never more than the rate within any rolling second, shared by
+ * every instance; a 429 backs off 2 s, halves the rate once, and the rate grows back.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRateLimits, DEFAULT_RATE_LIMITS } from '../src/budget/rate-limits.js';
+import { createMemorySlotClock, createRedisSlotClock, GUARD_SHARE, INCREASE_SHARE, type SlotClock } from '../src/budget/slot-clock.js';
+import { ConfigError, loadConfig, loadEmulatorConfig } from '../src/config.js';
+import { createThrottle } from '../src/emulator/throttle.js';
+import { startRedis, type RedisServer } from './support/redis.js';
+
+let redis: RedisServer;
+const connections: Redis[] = [];
+const connect = () => {
+  const c = new Redis(redis.url);
+  connections.push(c);
+  return c;
+};
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.quit()));
+  await redis?.stop();
+});
+
+/** Most reservations whose slots fall within any rolling 1000 ms. */
+function busiestSecond(slots: number[]): number {
+  const sorted = [...slots].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= 1000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+describe.each([
+  ['memory', () => [createMemorySlotClock()] as SlotClock[]],
+  ['redis, two instances', () => [createRedisSlotClock(connect()), createRedisSlotClock(connect())]],
+])('the slot clock (%s)', (_name, make) => {
+  it('spreads concurrent reservations evenly, never more than the rate within a rolling second', async () => {
+    const clocks = make();
+    const op = 'create' as const;
+    const started = performance.now();
+    // Each slot as a time on this clock (half-way through the round trip, plus the wait), so round trips of different length compare.
+    const reservations = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const called = performance.now();
+        return clocks[i % clocks.length]!.reserve(op, 5, 60_000).then((r) => ({ ...r, at: (called + performance.now()) / 2 - started + r.waitMs }));
+      }),
+    );
+    expect(reservations.every((r) => r.granted)).toBe(true);
+    const slots = reservations.map((r) => r.at).sort((a, b) => a - b);
+    const interval = 200 * (1 + GUARD_SHARE);
+    // Evenly spaced: each slot one interval after the one before (a few ms of round trips aside).
+    for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBeGreaterThan(interval - 15);
+    expect(slots.at(-1)!).toBeLessThan(19 * interval + 100);
+    expect(busiestSecond(slots)).toBeLessThanOrEqual(5);
+  });
+
+  it('refuses, and reserves nothing, when the next slot is further away than the caller may wait', async () => {
+    const [clock] = make();
+    const first = await clock!.reserve('show', 1, 0);
+    expect(first.granted).toBe(true);
+    const refused = await clock!.reserve('show', 1, 100);
+    expect(refused).toMatchObject({ granted: false });
+    expect(refused.waitMs).toBeGreaterThan(800);
+    // The refused one took nothing: the next caller gets the same slot.
+    const next = await clock!.reserve('show', 1, 5000);
+    expect(next.granted).toBe(true);
+    expect(Math.abs(next.waitMs - refused.waitMs)).toBeLessThan(50);
+  });
+
+  it('after a 429: the rate is cut once however many calls were refused together, and the next slot is one new interval away', async () => {
+    const clocks = make();
+    const op = 'list' as const;
+    const first = await Promise.all(clocks.map((c) => c.throttled(op, 4)));
+    // Two instances refused together: one cut, by half when API Gateway states no limit.
+    expect(first.filter((t) => t.lowered)).toHaveLength(1);
+    expect(first.map((t) => t.rate).every((r) => Math.abs(r - 2) < 0.01)).toBe(true);
+    const after = await clocks[0]!.reserve(op, 4, 60_000);
+    expect(after.waitMs).toBeGreaterThan(500 * (1 + GUARD_SHARE) - 30);
+    expect(after.rate).toBeLessThan(2.1);
+  });
+
+  it('a stated limit below the rate is taken at once; within it, a 429 is jitter and costs a tenth', async () => {
+    const [clock] = make();
+    expect(await clock!.throttled('styles', 10, 3)).toMatchObject({ lowered: true, rate: 3 });
+    const [other] = make();
+    const jitter = await other!.throttled('assets', 20, 20);
+    expect(jitter.lowered).toBe(true);
+    expect(jitter.rate).toBeCloseTo(18, 1);
+  });
+});
+
+describe('the rate grows back slowly after a cut (memory clock, driven time)', () => {
+  it('regains INCREASE_SHARE of the configured rate per second, ten times slower above a stated limit, up to the configured rate', async () => {
+    let now = 0;
+    const clock = createMemorySlotClock(() => now);
+    expect((await clock.throttled('create', 10)).rate).toBe(5);
+    now += 10_000;
+    const later = await clock.reserve('create', 10, 60_000);
+    expect(later.rate).toBeCloseTo(5 + 10 * INCREASE_SHARE * 10, 5);
+    now += 1_000_000;
+    expect((await clock.reserve('create', 10, 1e9)).rate).toBe(10);
+    // A second 429 within the back-off of the first does not cut again.
+    now += 5000;
+    expect((await clock.throttled('create', 10, 4)).rate).toBe(4);
+    now += 100;
+    expect((await clock.throttled('create', 10, 4)).lowered).toBe(false);
+    // Above the stated 4/s it grows at a tenth of the pace, 0.02/s (10.1 s since the cut).
+    now += 10_000;
+    expect((await clock.reserve('create', 10, 1e9)).rate).toBeCloseTo(4 + 10 * INCREASE_SHARE * 0.1 * 10.1, 5);
+  });
+});
+
+describe('the emulator throttles like API Gateway', () => {
+  it('lets N calls through within any rolling second and refuses the rest with 429 APIG.0308 naming the limit', () => {
+    let now = 0;
+    const throttle = createThrottle(parseRateLimits('create=2'), () => now);
+    expect(throttle.admit('CreatePictureModelingJob')).toBeUndefined();
+    now = 400;
+    expect(throttle.admit('CreatePictureModelingJob')).toBeUndefined();
+    now = 999;
+    expect(throttle.admit('CreatePictureModelingJob')).toEqual({
+      status: 429,
+      body: { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached: policy user over ratelimit,limit:2,time:1 second' },
+    });
+    // Another operation has its own budget.
+    expect(throttle.admit('CreatePictureModelingByUrlJob')).toBeUndefined();
+    now = 1000;
+    expect(throttle.admit('CreatePictureModelingJob')).toBeUndefined();
+    expect(throttle.refused('CreatePictureModelingJob')).toBe(1);
+    // ShowAsset and ListAssetSummary draw on one `assets` budget.
+    const assets = createThrottle(parseRateLimits('assets=1'), () => now);
+    expect(assets.admit('ShowAsset')).toBeUndefined();
+    expect(assets.admit('ListAssetSummary')?.status).toBe(429);
+    expect(createThrottle(undefined).admit('CreatePictureModelingJob')).toBeUndefined();
+  });
+});
+
+describe('configuration', () => {
+  it('defaults to the documented per-operation budget; a value naming some operations overrides only those', () => {
+    const c = loadConfig({});
+    expect(c.budget).toEqual({ limits: DEFAULT_RATE_LIMITS, queueTimeoutMs: 60_000, queueMax: 1000, emulatorLimits: DEFAULT_RATE_LIMITS });
+    expect(DEFAULT_RATE_LIMITS).toEqual({ create: 1, createByUrl: 2, show: 1, list: 1, styles: 10, assets: 20 });
+    expect(loadConfig({ UPSTREAM_RATE_LIMITS: 'create=5, show=0.5' }).budget.limits).toEqual({ ...DEFAULT_RATE_LIMITS, create: 5, show: 0.5 });
+    expect(loadConfig({ EMULATOR_RATE_LIMITS: 'off' }).budget.emulatorLimits).toBeUndefined();
+    expect(loadEmulatorConfig({ EMULATOR_RATE_LIMITS: 'list=3' }).rateLimits).toEqual({ ...DEFAULT_RATE_LIMITS, list: 3 });
+    expect(loadConfig({ UPSTREAM_QUEUE_TIMEOUT_MS: '500', UPSTREAM_QUEUE_MAX: '7' }).budget).toMatchObject({ queueTimeoutMs: 500, queueMax: 7 });
+  });
+
+  it.each([
+    ['UPSTREAM_RATE_LIMITS', 'create=fast', /^UPSTREAM_RATE_LIMITS: must be name=rate pairs/],
+    ['UPSTREAM_RATE_LIMITS', 'delete=1', /^UPSTREAM_RATE_LIMITS: unknown operation "delete"/],
+    ['UPSTREAM_RATE_LIMITS', 'create=0', /^UPSTREAM_RATE_LIMITS: the rate of create must be above 0/],
+    ['UPSTREAM_RATE_LIMITS', 'off', /^UPSTREAM_RATE_LIMITS: /],
+    ['EMULATOR_RATE_LIMITS', 'show=-1', /^EMULATOR_RATE_LIMITS: /],
+    ['UPSTREAM_QUEUE_TIMEOUT_MS', 'soon', /^UPSTREAM_QUEUE_TIMEOUT_MS: /],
+    ['UPSTREAM_QUEUE_MAX', '-1', /^UPSTREAM_QUEUE_MAX: /],
+  ])('%s=%s stops start-up with one line naming it', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
