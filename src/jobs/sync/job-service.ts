@@ -12,8 +12,9 @@ import type { GatewayStore, Registration } from '../store/store.js';
 
 export interface JobService {
   /**
-   * Reads the job upstream and folds it into the store. Every call is answered by a read
-   * that started after it; calls made while one read is under way share the next one.
+   * Reads the job upstream (one Show) and folds it into the store. Every call is answered
+   * by a read sent after it: calls made in the same turn share one read, and calls made
+   * while it is under way share the next one.
    * Throws MetaStudioError when upstream fails.
    */
   refresh(jobId: string): Promise<JobRecord | undefined>;
@@ -36,20 +37,36 @@ export function createJobService(deps: {
   metrics: GatewayMetrics;
   onCompleted?: (record: JobRecord) => void;
 }): JobService {
+  /**
+   * One read of one job. It is sent on the next turn of the event loop, so every refresh
+   * asked for before then (a DataLoader batch, a burst of callbacks) shares it.
+   */
   interface Flight {
-    running: Promise<JobRecord | undefined>;
-    followUp?: Promise<JobRecord | undefined>;
+    sent: boolean;
+    promise: Promise<JobRecord | undefined>;
+    settle: { resolve: (record: JobRecord | undefined) => void; reject: (error: unknown) => void };
+    /** The read that answers whoever asks once this one has been sent. */
+    next?: Flight;
   }
   const flights = new Map<string, Flight>();
-  const ignore = () => undefined;
 
-  function start(jobId: string): Promise<JobRecord | undefined> {
-    const flight: Flight = { running: Promise.resolve(undefined) };
-    flight.running = refreshNow(jobId).finally(() => {
-      if (flights.get(jobId) === flight && !flight.followUp) flights.delete(jobId);
-    });
+  function newFlight(): Flight {
+    let settle!: Flight['settle'];
+    const promise = new Promise<JobRecord | undefined>((resolve, reject) => (settle = { resolve, reject }));
+    return { sent: false, promise, settle };
+  }
+
+  function dispatch(jobId: string, flight: Flight): void {
     flights.set(jobId, flight);
-    return flight.running;
+    setImmediate(() => {
+      flight.sent = true;
+      refreshNow(jobId)
+        .then(flight.settle.resolve, flight.settle.reject)
+        .finally(() => {
+          if (flight.next) dispatch(jobId, flight.next);
+          else if (flights.get(jobId) === flight) flights.delete(jobId);
+        });
+    });
   }
 
   async function refreshNow(jobId: string): Promise<JobRecord | undefined> {
@@ -77,14 +94,16 @@ export function createJobService(deps: {
   return {
     refresh(jobId) {
       const flight = flights.get(jobId);
-      if (!flight) return start(jobId);
+      if (!flight) {
+        const first = newFlight();
+        dispatch(jobId, first);
+        return first.promise;
+      }
+      if (!flight.sent) return flight.promise;
       // The read under way may have left before whatever asked for this one (a callback
       // arriving mid-poll): queue exactly one more read, shared by everyone who asks meanwhile.
-      flight.followUp ??= flight.running.then(ignore, ignore).then(() => {
-        if (flights.get(jobId) === flight) flights.delete(jobId);
-        return start(jobId);
-      });
-      return flight.followUp;
+      flight.next ??= newFlight();
+      return flight.next.promise;
     },
     apply,
     async adopt(registration, info) {

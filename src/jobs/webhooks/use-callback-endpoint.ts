@@ -1,9 +1,10 @@
 /**
  * The notify_url endpoint, as a Yoga plugin. MetaStudio does not document the callback's
  * method or body, so POST (any JSON or empty body) and GET are accepted; the call is only
- * a trigger. The token in the path is checked before any body is read; a job the store
- * already holds as terminal costs nothing upstream, and neither does a callback repeated
- * within a few seconds, so replaying a notify_url cannot multiply upstream traffic.
+ * a trigger: it marks its job to be re-read upstream with others (../sync/read-scheduler.ts).
+ * The token in the path is checked before any body is read; a job the store already holds
+ * as terminal costs nothing upstream, and neither does a callback repeated within a few
+ * seconds, so replaying a notify_url cannot multiply upstream traffic.
  */
 import { trace } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
@@ -15,6 +16,7 @@ import { isTerminal, type PictureModelingInfo } from '../../metastudio/types.js'
 import { readCappedText } from '../../http/read-capped.js';
 import { CALLBACK_PATH_PREFIX, type CallbackTokens } from './callback-token.js';
 import type { JobService } from '../sync/job-service.js';
+import type { ReadScheduler } from '../sync/read-scheduler.js';
 import type { Reconciler } from '../sync/reconciler.js';
 import type { GatewayStore, Registration } from '../store/store.js';
 
@@ -45,6 +47,8 @@ export interface CallbackDeps {
   client: Pick<MetaStudioClient, 'showPictureModelingJob'>;
   store: GatewayStore;
   jobs: JobService;
+  /** Where a callback's re-read is asked for: gathered with others, read upstream soon after. */
+  reads: Pick<ReadScheduler, 'markDue'>;
   reconciler: Reconciler;
   log: Logger;
   metrics: GatewayMetrics;
@@ -112,7 +116,8 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
       const stored = await deps.store.getJob(jobId);
       if (stored && isTerminal(stored.state)) return reply(202, { ok: true }, 'terminal');
       if (isRepeat(jobId)) return reply(202, { ok: true }, 'repeat');
-      void background(deps.jobs.refresh(jobId), jobId);
+      // Read with the other jobs marked meanwhile (a burst of callbacks costs a page, not a Show each).
+      deps.reads.markDue(jobId);
       return reply(202, { ok: true }, 'accepted');
     }
     // Only a job whose id is not known yet needs the body: it may name the job.
@@ -122,7 +127,7 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
     await deps.store.markEarlyCallback(check.nonce);
     const linked = await deps.store.findRegistration(check.nonce);
     if (linked?.jobId) {
-      void background(deps.jobs.refresh(linked.jobId), linked.jobId);
+      deps.reads.markDue(linked.jobId);
     } else if (linked && (linked.status === 'unanswered' || Date.now() - linked.createdAt > deps.reconcileAfterMs)) {
       void background(adoptUnlinked(linked, parseJson(body.text)), null);
     }
