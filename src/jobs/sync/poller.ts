@@ -1,6 +1,6 @@
 /**
  * Completes jobs whose callback never comes. Every POLL_INTERVAL_MS (jittered), one
- * instance at a time (a lease) reads the jobs not yet terminal in pages, not one Show
+ * instance (a lease per interval) reads the jobs not yet terminal in pages, not one Show
  * each, so a pass costs about one call per 100 pending jobs:
  *
  * 1. the account's WAITING and PROCESSING jobs (a state seen for the first time is folded
@@ -61,8 +61,11 @@ export function startPoller(deps: {
   const yieldToCallbacks = () => deps.reads?.idle() ?? Promise.resolve();
 
   async function pass(): Promise<void> {
-    // One instance per interval: the others would spend the same budget on the same pages.
-    if (await deps.store.acquireLease('poll-pass', deps.instanceId, Math.max(deps.intervalMs - 5, 5))) {
+    // One pass per interval across instances: the others would spend the same budget on the
+    // same pages. The lease names the interval's slot, so an instance that stops holds
+    // nothing beyond its slot.
+    const slot = Math.floor(Date.now() / deps.intervalMs);
+    if (await deps.store.acquireLease(`poll-pass:${deps.intervalMs}:${slot}`, deps.instanceId, deps.intervalMs * 2)) {
       const startedAt = Date.now();
       await pollPending();
       lastPassStartedAt = startedAt;
