@@ -27,7 +27,6 @@ import { createJobEventBus } from './jobs/completion/event-bus.js';
 import { linkAfterReply } from './jobs/create/link-after-reply.js';
 import { createJobService } from './jobs/sync/job-service.js';
 import { startPoller, type Poller } from './jobs/sync/poller.js';
-import { createReadScheduler } from './jobs/sync/read-scheduler.js';
 import { createReconciler } from './jobs/sync/reconciler.js';
 import { createRelay, type Relay } from './jobs/webhooks/relay.js';
 import { useCallbackEndpoint } from './jobs/webhooks/use-callback-endpoint.js';
@@ -115,7 +114,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const tokens = createCallbackTokens(callbackSecret, config.callbackTokenTtlSeconds);
   const relay = createRelay({ secret: relaySecret, allowPrivate: config.relayAllowPrivate, log, metrics });
   const jobs = createJobService({ client, store, bus, log, metrics, onCompleted: (record) => relay.send(record) });
-  const reads = createReadScheduler({ client, jobs, log });
   const reconciler = createReconciler({
     store,
     client,
@@ -189,7 +187,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useReadyEndpoint('/ready', ready),
       useMetricsEndpoint('/metrics', metrics.registry),
       ...(config.graphiql ? [useDemoPage()] : []),
-      useCallbackEndpoint({ tokens, client, store, jobs, reads, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
+      useCallbackEndpoint({ tokens, client, store, jobs, reconciler, log, metrics, publicUrl, reconcileAfterMs: config.reconcileAfterMs }),
       useAuthentication(authenticator, { graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: config.graphiql, metrics }),
       useTrustedDocuments(trustedDocuments),
       // After the trusted documents: a document sent by id has its text by then.
@@ -208,7 +206,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     ],
   });
 
-  const poller = startPoller({ store, client, jobs, reads, reconciler, log, metrics, intervalMs: config.pollIntervalMs, instanceId });
+  const poller = startPoller({ store, client, jobs, reconciler, log, metrics, intervalMs: config.pollIntervalMs, instanceId });
 
   return {
     yoga,
@@ -221,7 +219,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     instanceId,
     async close() {
       await poller.stop();
-      await reads.stop();
+      await jobs.stop();
       await links.drain();
       await relay.drain();
       await relay.close();

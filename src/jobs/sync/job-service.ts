@@ -1,6 +1,7 @@
 /**
  * Re-reads a job upstream (the only source of truth), stores what moved, then publishes
- * completions. Callbacks, the poller, reconciliation and queries all come through here.
+ * completions. Callbacks, the poller, reconciliation and queries all come through here:
+ * `refresh` reads one job now, `reread` marks it to be read soon with others.
  */
 import type { MetaStudioClient } from '../../metastudio/client.js';
 import type { PictureModelingInfo } from '../../metastudio/types.js';
@@ -9,6 +10,7 @@ import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { JobEventBus } from '../completion/event-bus.js';
 import { ACCOUNT_OWNER, recordForRegistration, recordFromUpstream, type JobRecord } from '../model/job-record.js';
 import type { GatewayStore, Registration } from '../store/store.js';
+import { createReadScheduler } from './read-scheduler.js';
 
 export interface JobService {
   /**
@@ -27,6 +29,16 @@ export interface JobService {
   adopt(registration: Registration, info: PictureModelingInfo): Promise<JobRecord | undefined>;
   /** For holders of the admin scope: a job of the account that this gateway did not create. */
   adoptForeign(jobId: string): Promise<JobRecord>;
+  /**
+   * Marks the job to be re-read soon, together with the others marked meanwhile (a
+   * callback, a subscription to a job not read for a while): see read-scheduler.ts.
+   * Never throws; a failed read is tried again later.
+   */
+  reread(jobId: string): void;
+  /** Resolves once no marked job waits to be read: the poller waits here before each call. */
+  rereadsIdle(): Promise<void>;
+  /** Stops reading marked jobs (on close); waits for a batch under way. */
+  stop(): Promise<void>;
 }
 
 export function createJobService(deps: {
@@ -91,21 +103,28 @@ export function createJobService(deps: {
     return result.record;
   }
 
+  function refresh(jobId: string): Promise<JobRecord | undefined> {
+    const flight = flights.get(jobId);
+    if (!flight) {
+      const first = newFlight();
+      dispatch(jobId, first);
+      return first.promise;
+    }
+    if (!flight.sent) return flight.promise;
+    // The read under way may have left before whatever asked for this one (a callback
+    // arriving mid-poll): queue exactly one more read, shared by everyone who asks meanwhile.
+    flight.next ??= newFlight();
+    return flight.next.promise;
+  }
+
+  const rereads = createReadScheduler({ client: deps.client, jobs: { refresh, apply }, log: deps.log });
+
   return {
-    refresh(jobId) {
-      const flight = flights.get(jobId);
-      if (!flight) {
-        const first = newFlight();
-        dispatch(jobId, first);
-        return first.promise;
-      }
-      if (!flight.sent) return flight.promise;
-      // The read under way may have left before whatever asked for this one (a callback
-      // arriving mid-poll): queue exactly one more read, shared by everyone who asks meanwhile.
-      flight.next ??= newFlight();
-      return flight.next.promise;
-    },
+    refresh,
     apply,
+    reread: (jobId) => rereads.markDue(jobId),
+    rereadsIdle: () => rereads.idle(),
+    stop: () => rereads.stop(),
     async adopt(registration, info) {
       // Show may omit the name (it is optional upstream); when it gives one, it must be ours.
       if (!info.job_id || (info.name != null && info.name !== registration.name)) {

@@ -93,3 +93,29 @@ export async function findEnded(
   }
   return missing;
 }
+
+/**
+ * Finds jobs still running among `wanted` in the pages of WAITING and PROCESSING jobs,
+ * newest first; `visit` is called for each one found. Paging stops once all are found or
+ * after `maxPages`. Returns the ids not found (ended since, or not listed).
+ */
+export async function findActive(
+  client: Pick<MetaStudioClient, 'listPictureModelingJobs'>,
+  wanted: ReadonlySet<string>,
+  options: { maxPages: number; beforePage?: () => Promise<void> },
+  visit: (info: PictureModelingInfo) => Promise<unknown>,
+): Promise<Set<string>> {
+  const missing = new Set(wanted);
+  const walk: PageWalk = {
+    more: (pages) => missing.size > 0 && pages < options.maxPages,
+    ...(options.beforePage ? { beforePage: options.beforePage } : {}),
+  };
+  for await (const jobs of listPages(client, { states: ACTIVE_STATES, sortKey: 'create_time', sortDir: 'desc' }, walk)) {
+    for (const job of jobs) {
+      if (!missing.has(job.job_id) || TERMINAL_STATES.has(job.state)) continue;
+      missing.delete(job.job_id);
+      await visit(job);
+    }
+  }
+  return missing;
+}

@@ -14,12 +14,11 @@
  * pass also reconciles creates whose answer never came (see reconciler.ts).
  */
 import type { MetaStudioClient } from '../../metastudio/client.js';
-import { TERMINAL_STATES, type JobState } from '../../metastudio/types.js';
+import type { JobState } from '../../metastudio/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { JobService } from './job-service.js';
-import { ACTIVE_STATES, findEnded, listPages, PAGE_SIZE } from './list-pages.js';
-import type { ReadScheduler } from './read-scheduler.js';
+import { findActive, findEnded, PAGE_SIZE } from './list-pages.js';
 import type { Reconciler } from './reconciler.js';
 import { backoffMs } from './retry-delay.js';
 import type { GatewayStore } from '../store/store.js';
@@ -33,9 +32,8 @@ export interface Poller {
 export function startPoller(deps: {
   store: GatewayStore;
   client: Pick<MetaStudioClient, 'listPictureModelingJobs'>;
-  jobs: Pick<JobService, 'refresh' | 'apply'>;
-  /** The callbacks' re-reads: the poller waits for them before each call. */
-  reads?: Pick<ReadScheduler, 'idle'>;
+  /** Also the callbacks' re-reads: the poller waits for them before each call. */
+  jobs: Pick<JobService, 'refresh' | 'apply' | 'rereadsIdle'>;
   /** Each pass also looks for jobs whose create answer was lost. */
   reconciler?: Reconciler;
   log: Logger;
@@ -58,7 +56,7 @@ export function startPoller(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
-  const yieldToCallbacks = () => deps.reads?.idle() ?? Promise.resolve();
+  const yieldToCallbacks = () => deps.jobs.rereadsIdle();
 
   async function pass(): Promise<void> {
     // One pass per interval across instances: the others would spend the same budget on the
@@ -82,18 +80,11 @@ export function startPoller(deps: {
     for (const id of shown.keys()) if (!wanted.has(id)) shown.delete(id);
     if (wanted.size === 0) return;
 
-    const active = new Set<string>();
-    const walk = { beforePage: yieldToCallbacks, more: () => !stopped && active.size < wanted.size };
-    for await (const jobs of listPages(deps.client, { states: ACTIVE_STATES, sortKey: 'create_time', sortDir: 'desc' }, walk)) {
-      for (const job of jobs) {
-        if (!wanted.has(job.job_id) || TERMINAL_STATES.has(job.state)) continue;
-        active.add(job.job_id);
-        if (seen.get(job.job_id) === job.state) continue;
-        await deps.jobs.apply(job.job_id, job);
-        seen.set(job.job_id, job.state);
-      }
-    }
-    const candidates = new Set([...wanted].filter((id) => !active.has(id)));
+    const candidates = await findActive(deps.client, wanted, { maxPages: Number.MAX_SAFE_INTEGER, beforePage: yieldToCallbacks }, async (job) => {
+      if (seen.get(job.job_id) === job.state) return;
+      await deps.jobs.apply(job.job_id, job);
+      seen.set(job.job_id, job.state);
+    });
     if (stopped || candidates.size === 0) return;
 
     // One candidate costs one Show either way; several are looked for among the ended jobs.

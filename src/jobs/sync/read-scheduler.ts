@@ -1,8 +1,9 @@
 /**
- * Re-reads after callbacks, so that reads grow with jobs, not with callbacks. A callback
- * only marks its job "to re-read"; the marks gathered meanwhile are read together, one
- * batch at a time: one job by a Show, several by pages of recently ended jobs (100 a call)
- * with a Show for any not found there. The completion is still what upstream says: the
+ * Re-reads after callbacks (and subscriptions), so that reads grow with jobs, not with
+ * callbacks. A callback only marks its job "to re-read"; the marks gathered meanwhile are
+ * read together, one batch at a time: one job by a Show, several by pages of recently
+ * ended jobs (100 a call), then of running jobs while that costs fewer calls than Shows,
+ * and a Show for any not found there. The completion is still what upstream says: the
  * callback is only a trigger. A failed read is tried again no sooner than 2 s later
  * (longer after each failure in a row), never at once: a throttled operation (429) is not
  * helped by being asked again.
@@ -11,7 +12,7 @@ import { isMetaStudioError } from '../../errors.js';
 import type { MetaStudioClient } from '../../metastudio/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { JobService } from './job-service.js';
-import { findEnded, PAGE_SIZE } from './list-pages.js';
+import { findActive, findEnded, PAGE_SIZE } from './list-pages.js';
 import { backoffMs } from './retry-delay.js';
 
 export interface ReadScheduler {
@@ -137,7 +138,17 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
       retryLater(batch.keys(), batch, error);
       return;
     }
-    // Not among the ended jobs listed (not ended yet, or listed too far down): one Show each.
+    // Not among the ended jobs: still running (a subscription's re-read), or listed too far
+    // down. Several are looked for among the running jobs while that costs fewer calls.
+    if (missing.size > 2) {
+      try {
+        missing = await findActive(options.client, missing, { maxPages: missing.size - 1 }, (info) => options.jobs.apply(info.job_id, info));
+      } catch (error) {
+        retryLater(missing, batch, error);
+        return;
+      }
+    }
+    // Not found in the pages: one Show each.
     for (const jobId of missing) {
       if (stopped) return;
       await show(jobId, batch);

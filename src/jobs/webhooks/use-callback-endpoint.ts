@@ -1,7 +1,7 @@
 /**
  * The notify_url endpoint, as a Yoga plugin. MetaStudio does not document the callback's
  * method or body, so POST (any JSON or empty body) and GET are accepted; the call is only
- * a trigger: it marks its job to be re-read upstream with others (../sync/read-scheduler.ts).
+ * a trigger: it marks its job to be re-read upstream with others (jobs.reread, ../sync/read-scheduler.ts).
  * The token in the path is checked before any body is read; a job the store already holds
  * as terminal costs nothing upstream, and neither does a callback repeated within a few
  * seconds, so replaying a notify_url cannot multiply upstream traffic.
@@ -16,7 +16,6 @@ import { isTerminal, type PictureModelingInfo } from '../../metastudio/types.js'
 import { readCappedText } from '../../http/read-capped.js';
 import { CALLBACK_PATH_PREFIX, type CallbackTokens } from './callback-token.js';
 import type { JobService } from '../sync/job-service.js';
-import type { ReadScheduler } from '../sync/read-scheduler.js';
 import type { Reconciler } from '../sync/reconciler.js';
 import type { GatewayStore, Registration } from '../store/store.js';
 
@@ -47,8 +46,6 @@ export interface CallbackDeps {
   client: Pick<MetaStudioClient, 'showPictureModelingJob'>;
   store: GatewayStore;
   jobs: JobService;
-  /** Where a callback's re-read is asked for: gathered with others, read upstream soon after. */
-  reads: Pick<ReadScheduler, 'markDue'>;
   reconciler: Reconciler;
   log: Logger;
   metrics: GatewayMetrics;
@@ -117,7 +114,7 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
       if (stored && isTerminal(stored.state)) return reply(202, { ok: true }, 'terminal');
       if (isRepeat(jobId)) return reply(202, { ok: true }, 'repeat');
       // Read with the other jobs marked meanwhile (a burst of callbacks costs a page, not a Show each).
-      deps.reads.markDue(jobId);
+      deps.jobs.reread(jobId);
       return reply(202, { ok: true }, 'accepted');
     }
     // Only a job whose id is not known yet needs the body: it may name the job.
@@ -127,7 +124,7 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
     await deps.store.markEarlyCallback(check.nonce);
     const linked = await deps.store.findRegistration(check.nonce);
     if (linked?.jobId) {
-      deps.reads.markDue(linked.jobId);
+      deps.jobs.reread(linked.jobId);
     } else if (linked && (linked.status === 'unanswered' || Date.now() - linked.createdAt > deps.reconcileAfterMs)) {
       void background(adoptUnlinked(linked, parseJson(body.text)), null);
     }
