@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MetaStudioClient } from '../src/metastudio/client.js';
 import { createLogger } from '../src/observability/logger.js';
+import { createEmulator } from '../src/emulator/create-emulator.js';
 import { createJobService } from '../src/jobs/sync/job-service.js';
 import { createReadScheduler, type ReadScheduler } from '../src/jobs/sync/read-scheduler.js';
 import { gql, startHarness, type Harness } from './support/harness.js';
@@ -246,5 +247,64 @@ describe('a poll pass reads pending jobs in pages', () => {
     expect(reads().list - before.list).toBe(3);
     const pending = new Set(await h.gateway.services.store.listPendingJobIds(1000));
     expect(ids.filter((id) => pending.has(id))).toEqual([]);
+  });
+});
+
+describe('the poller leaves room for callbacks\' reads', () => {
+  it('a poll pass asks for its first page only once the re-reads due are done', async () => {
+    const [jobId] = await createJobs(1);
+    h.emulator.world.complete(jobId!);
+    h.emulator.addFault({ operation: 'ShowPictureModelingJob', delayMs: 400 });
+    h.gateway.services.jobs.reread(jobId!);
+    await vi.waitFor(() => expect(h.emulator.inFlight()).toBe(1));
+    const lists = reads().list;
+    const pass = h.gateway.poller.pollOnce();
+    await vi.waitFor(() => expect(reads().list).toBeGreaterThan(lists), { timeout: 5000 });
+    await pass;
+    // Calls are recorded as they are answered: had the pass not waited, its quick list would
+    // have been answered during the slow Show.
+    const answered = h.emulator.calls.map((c) => c.operation);
+    expect(answered.indexOf('ShowPictureModelingJob')).toBeGreaterThanOrEqual(0);
+    expect(answered.indexOf('ShowPictureModelingJob')).toBeLessThan(answered.indexOf('ListPictureModelingJobs'));
+    expect(await stateOf(jobId!)).toBe('SUCCEED');
+  });
+});
+
+describe('the emulator\'s ListPictureModelingJobs', () => {
+  it('filters by state, sorts by update_time either way, pages with offset and limit, and refuses an unknown sort_key', async () => {
+    const [a, b, c] = await createJobs(3);
+    h.emulator.world.complete(b!);
+    const at = Date.now();
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(at));
+    h.emulator.world.complete(a!);
+    const client = h.gateway.services.client;
+    const mine = (jobs: Array<{ job_id: string }>) => jobs.map((j) => j.job_id).filter((id) => id === a || id === b || id === c);
+    const ended = await client.listPictureModelingJobs({ states: ['SUCCEED'], sortKey: 'update_time', sortDir: 'desc', limit: 100 });
+    expect(mine(ended.data.picture_modeling_jobs)).toEqual([a, b]);
+    // Oldest first, the two most recently ended are the last two.
+    const oldestFirst = await client.listPictureModelingJobs({ states: ['SUCCEED'], sortKey: 'update_time', sortDir: 'asc', offset: ended.data.count - 2, limit: 2 });
+    expect(oldestFirst.data.picture_modeling_jobs.map((j) => j.job_id)).toEqual([b, a]);
+    const running = await client.listPictureModelingJobs({ states: ['WAITING', 'PROCESSING'], limit: 100 });
+    expect(mine(running.data.picture_modeling_jobs)).toEqual([c]);
+    expect(running.data.picture_modeling_jobs.every((j) => j.state === 'WAITING' || j.state === 'PROCESSING')).toBe(true);
+    const second = await client.listPictureModelingJobs({ states: ['SUCCEED'], sortKey: 'update_time', sortDir: 'desc', offset: 1, limit: 1 });
+    expect(second.data.picture_modeling_jobs.map((j) => j.job_id)).toEqual([b]);
+    expect(second.data.count).toBe(ended.data.count);
+    await expect(client.listPictureModelingJobs({ sortKey: 'name' as 'update_time' })).rejects.toMatchObject({ httpStatus: 400 });
+  });
+});
+
+describe('the emulator\'s control API ends many jobs at once', () => {
+  it('POST /_emulator/jobs/complete ends the jobs within the span; a malformed body is a 400', async () => {
+    const emulator = await createEmulator({ jobDurationMs: 3_600_000, callbackMode: 'suppress', controlApi: true });
+    disposers.push(() => emulator.close());
+    const ids = Array.from({ length: 3 }, (_, i) => emulator.world.create({ name: `bulk-${i}`, styleId: 'system_male_001' }).jobId);
+    const post = (body: unknown) => fetch(`${emulator.url}/_emulator/jobs/complete`, { method: 'POST', body: JSON.stringify(body) });
+    const refused = await post({ jobIds: 'not-a-list' });
+    expect(refused.status).toBe(400);
+    expect(ids.map((id) => emulator.world.info(id)?.state)).toEqual(['WAITING', 'WAITING', 'WAITING']);
+    const accepted = await post({ jobIds: ids, withinMs: 100 });
+    expect(await accepted.json()).toEqual({ ok: true, jobs: 3 });
+    await vi.waitFor(() => expect(ids.map((id) => emulator.world.info(id)?.state)).toEqual(['SUCCEED', 'SUCCEED', 'SUCCEED']));
   });
 });

@@ -4,7 +4,7 @@
  * `refresh` reads one job now, `reread` marks it to be read soon with others.
  */
 import type { MetaStudioClient } from '../../metastudio/client.js';
-import type { PictureModelingInfo } from '../../metastudio/types.js';
+import { isTerminal, type PictureModelingInfo } from '../../metastudio/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { JobEventBus } from '../completion/event-bus.js';
@@ -22,6 +22,11 @@ export interface JobService {
   refresh(jobId: string): Promise<JobRecord | undefined>;
   /** Folds a reading already made into the store, publishing a completion. */
   apply(jobId: string, info: PictureModelingInfo): Promise<JobRecord | undefined>;
+  /**
+   * Folds readings from a list page into the store: only jobs this gateway holds as not yet
+   * terminal (one store read for the page); the others are left alone.
+   */
+  applyListed(infos: readonly PictureModelingInfo[]): Promise<void>;
   /**
    * A job whose create answer was lost: stored for the registration's owner when the
    * reading matches the registration (same name), then published like any other.
@@ -117,11 +122,21 @@ export function createJobService(deps: {
     return flight.next.promise;
   }
 
-  const rereads = createReadScheduler({ client: deps.client, jobs: { refresh, apply }, log: deps.log });
+  async function applyListed(infos: readonly PictureModelingInfo[]): Promise<void> {
+    if (infos.length === 0) return;
+    const stored = await deps.store.getJobs(infos.map((info) => info.job_id));
+    for (const info of infos) {
+      const record = stored.get(info.job_id);
+      if (record && !isTerminal(record.state) && record.state !== info.state) await apply(info.job_id, info);
+    }
+  }
+
+  const rereads = createReadScheduler({ client: deps.client, jobs: { refresh, apply, applyListed }, log: deps.log });
 
   return {
     refresh,
     apply,
+    applyListed,
     reread: (jobId) => rereads.markDue(jobId),
     rereadsIdle: () => rereads.idle(),
     stop: () => rereads.stop(),

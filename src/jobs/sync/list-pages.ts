@@ -63,31 +63,35 @@ export function earliestEnd(jobs: readonly PictureModelingInfo[]): number | unde
 export const CLOCK_SLACK_MS = 5 * 60_000;
 
 /**
- * Finds ended jobs among `wanted` in the pages of ended jobs, most recently updated first;
- * `visit` is called for each one found (the reading is fresh: the caller folds it in).
- * Paging stops once all are found, once a page ends before `endedSince` (when given), once
- * another page would cost more than a Show for each job still missing, or after `maxPages`.
- * Returns the ids not found: the caller reads those with a Show.
+ * Finds ended jobs among `wanted` in the pages of ended jobs, most recently updated first.
+ * `visitPage` gets every ended job of each page, wanted or not (the caller folds in those it
+ * holds as unfinished: a page read for some jobs completes every other one of ours on it,
+ * before its callback even arrives). Paging stops once all wanted are found (or one is
+ * left: a Show costs the same), once a page ends before `endedSince` (when given), or after
+ * `maxPages` (up to twice that while pages still find wanted jobs). Returns the wanted ids
+ * not found: the caller reads those with a Show.
  */
 export async function findEnded(
   client: Pick<MetaStudioClient, 'listPictureModelingJobs'>,
   wanted: ReadonlySet<string>,
   options: { endedSince?: number | undefined; maxPages: number; beforePage?: () => Promise<void> },
-  visit: (info: PictureModelingInfo) => Promise<unknown>,
+  visitPage: (ended: PictureModelingInfo[]) => Promise<unknown>,
 ): Promise<Set<string>> {
   const missing = new Set(wanted);
   let passedCutoff = false;
+  let foundOnLastPage = false;
   const walk: PageWalk = {
-    more: (pages) => missing.size > 1 && !passedCutoff && pages < options.maxPages,
+    // Jobs ending while the pages are read push the rest down (later pages repeat some):
+    // past maxPages, paging goes on while a page still finds wanted jobs, up to twice as far.
+    more: (pages) => missing.size > 1 && !passedCutoff && (pages < options.maxPages || (foundOnLastPage && pages < options.maxPages * 2)),
     ...(options.beforePage ? { beforePage: options.beforePage } : {}),
   };
   for await (const jobs of listPages(client, { states: ENDED_STATES, sortKey: 'update_time', sortDir: 'desc' }, walk)) {
-    for (const job of jobs) {
-      // A page filtered by state is checked anyway: the filter's spelling is [inferred].
-      if (!missing.has(job.job_id) || !TERMINAL_STATES.has(job.state)) continue;
-      missing.delete(job.job_id);
-      await visit(job);
-    }
+    // A page filtered by state is checked anyway: the filter's spelling is [inferred].
+    const ended = jobs.filter((job) => TERMINAL_STATES.has(job.state));
+    foundOnLastPage = false;
+    for (const job of ended) if (missing.delete(job.job_id)) foundOnLastPage = true;
+    await visitPage(ended);
     const end = earliestEnd(jobs);
     if (options.endedSince !== undefined && end !== undefined && end < options.endedSince - CLOCK_SLACK_MS) passedCutoff = true;
   }

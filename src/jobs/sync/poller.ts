@@ -33,7 +33,7 @@ export function startPoller(deps: {
   store: GatewayStore;
   client: Pick<MetaStudioClient, 'listPictureModelingJobs'>;
   /** Also the callbacks' re-reads: the poller waits for them before each call. */
-  jobs: Pick<JobService, 'refresh' | 'apply' | 'rereadsIdle'>;
+  jobs: Pick<JobService, 'refresh' | 'apply' | 'applyListed' | 'rereadsIdle'>;
   /** Each pass also looks for jobs whose create answer was lost. */
   reconciler?: Reconciler;
   log: Logger;
@@ -95,7 +95,7 @@ export function startPoller(deps: {
             deps.client,
             candidates,
             { endedSince: lastPassStartedAt, maxPages: Math.ceil(candidates.size / PAGE_SIZE) + 2, beforePage: yieldToCallbacks },
-            (info) => deps.jobs.apply(info.job_id, info),
+            (ended) => deps.jobs.applyListed(ended),
           );
     await showSome(missing);
   }

@@ -27,11 +27,11 @@ export interface ReadScheduler {
 
 export interface ReadSchedulerOptions {
   client: Pick<MetaStudioClient, 'listPictureModelingJobs'>;
-  jobs: Pick<JobService, 'refresh' | 'apply'>;
+  jobs: Pick<JobService, 'refresh' | 'apply' | 'applyListed'>;
   log: Logger;
   /**
    * How long the first mark waits for others to join its batch; a batch also gathers
-   * the marks made while the one before it is read. @default 200
+   * the marks made while the one before it is read. @default 50
    */
   gatherMs?: number;
   /**
@@ -47,7 +47,7 @@ function worthRetrying(error: unknown): boolean {
 }
 
 export function createReadScheduler(options: ReadSchedulerOptions): ReadScheduler {
-  const gatherMs = options.gatherMs ?? 200;
+  const gatherMs = options.gatherMs ?? 50;
   const spacingMs = options.spacingMs ?? 1000;
   let lastFlushAt = -Infinity;
   /** Job id -> when it was first marked, and the earliest time it may be read. */
@@ -131,7 +131,7 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
         new Set(batch.keys()),
         // Every job was marked after it ended: pages of jobs that ended earlier hold none of them.
         { endedSince: Math.min(...batch.values()), maxPages: Math.ceil(batch.size / PAGE_SIZE) + 2 },
-        (info) => options.jobs.apply(info.job_id, info),
+        (ended) => options.jobs.applyListed(ended),
       );
       failuresInRow = 0;
     } catch (error) {
