@@ -10,6 +10,7 @@ import { benchBudget, reportBudget } from './budget.js';
 import { benchCallbacks, reportCallbacks } from './callbacks.js';
 import { benchCluster, reportCluster } from './cluster.js';
 import { benchHostile, reportHostile } from './hostile.js';
+import { benchReads, reportReads } from './reads.js';
 import { benchSoak, reportSoak } from './soak.js';
 import { benchStartup, reportStartup } from './startup.js';
 import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
@@ -34,6 +35,7 @@ const PARTS = [
   part('soak', false, () => benchSoak(), reportSoak),
   part('hostile', false, () => benchHostile(), reportHostile),
   part('budget', false, () => benchBudget({ runs: runsArg() }), reportBudget),
+  part('reads', false, () => benchReads(), reportReads),
 ];
 
 function runsArg(): number | undefined {

@@ -247,7 +247,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     ],
   });
 
-  const poller = startPoller({ store, jobs, reconciler, log, metrics, intervalMs: config.pollIntervalMs, instanceId });
+  const poller = startPoller({ store, client, jobs, reconciler, log, metrics, intervalMs: config.pollIntervalMs, instanceId });
 
   return {
     yoga,
@@ -262,6 +262,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     async close() {
       budget.close();
       await poller.stop();
+      await jobs.stop();
       await links.drain();
       await relay.drain();
       await relay.close();

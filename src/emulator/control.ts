@@ -19,6 +19,10 @@ export function createControl(emulator: () => Emulator, world: JobWorld) {
       res.end(JSON.stringify(value));
     };
     const parts = url.pathname.split('/').filter(Boolean); // ['_emulator', ...]
+    const fail = (error: string) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error }));
+    };
     if (parts[1] === 'faults' && req.method === 'POST') {
       emulator().addFault(body as Fault);
       return ok({ ok: true });
@@ -46,6 +50,14 @@ export function createControl(emulator: () => Emulator, world: JobWorld) {
     if (parts[1] === 'reset' && req.method === 'POST') {
       emulator().reset();
       return ok({ ok: true });
+    }
+    if (parts[1] === 'jobs' && parts[2] === 'complete' && !parts[3] && req.method === 'POST') {
+      // Many jobs ending within a span of time, without one control call each (benchmarks).
+      const { jobIds, withinMs } = body as { jobIds?: unknown; withinMs?: unknown };
+      if (!Array.isArray(jobIds) || !jobIds.every((id) => typeof id === 'string')) return fail('jobIds must be an array of strings');
+      const spread = typeof withinMs === 'number' && withinMs > 0 ? withinMs : 0;
+      jobIds.forEach((jobId, i) => setTimeout(() => world.complete(jobId), (i * spread) / jobIds.length).unref());
+      return ok({ ok: true, jobs: jobIds.length });
     }
     if (parts[1] === 'jobs' && parts[2] && parts[3] === 'complete' && req.method === 'POST') {
       const state = (body as { state?: TerminalOutcome }).state;

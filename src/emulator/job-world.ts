@@ -161,15 +161,28 @@ export class JobWorld {
     return info;
   }
 
-  list(filter: { states?: JobState[] | undefined; since?: number | undefined; until?: number | undefined; sortKey?: string; desc?: boolean }): PictureModelingInfo[] {
+  /** When the job last changed state (upstream's `update_time`): created, started processing, ended. */
+  private updatedAt(job: Job, now: number): number {
+    if (job.endedAt !== undefined) return job.endedAt;
+    const processingFrom = job.createdAt + job.durationMs / 4;
+    return now >= processingFrom ? processingFrom : job.createdAt;
+  }
+
+  /**
+   * ListPictureModelingJobs: filtered by creation time and state, sorted by `create_time`
+   * (the default) or `update_time`, ties broken by creation order so pages are stable.
+   */
+  list(filter: { states?: readonly JobState[] | undefined; since?: number | undefined; until?: number | undefined; sortKey?: 'create_time' | 'update_time'; desc?: boolean }): PictureModelingInfo[] {
+    const now = Date.now();
     let jobs = [...this.jobs.values()];
     if (filter.since !== undefined) jobs = jobs.filter((j) => j.createdAt >= filter.since!);
     if (filter.until !== undefined) jobs = jobs.filter((j) => j.createdAt <= filter.until!);
-    jobs.sort((a, b) => a.createdAt - b.createdAt);
+    if (filter.states && filter.states.length > 0) jobs = jobs.filter((j) => filter.states!.includes(this.stateOf(j, now)));
+    const key = filter.sortKey === 'update_time' ? (j: Job) => this.updatedAt(j, now) : (j: Job) => j.createdAt;
+    // Map insertion order is creation order: a stable sort keeps it among equal keys.
+    jobs.sort((a, b) => key(a) - key(b));
     if (filter.desc) jobs.reverse();
-    let infos = jobs.map((j) => this.toInfo(j));
-    if (filter.states && filter.states.length > 0) infos = infos.filter((i) => filter.states!.includes(i.state));
-    return infos;
+    return jobs.map((j) => this.toInfo(j));
   }
 
   private jobByAsset(assetId: string): Job | undefined {

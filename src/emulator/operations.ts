@@ -48,11 +48,14 @@ export function createOperations(world: JobWorld, config: { projectId: string; m
     const stateParam = params.get('state');
     const states = stateParam ? stateParam.split(',').map((s) => s.trim()) : undefined;
     if (states && !states.every(isJobState)) throw invalid('Invalid parameter: state');
+    const sortKey = params.get('sort_key') ?? 'create_time';
+    // asset_order appears in the generic parameter text; jobs have no such order, so it is create_time.
+    if (sortKey !== 'create_time' && sortKey !== 'update_time' && sortKey !== 'asset_order') throw invalid('Invalid parameter: sort_key');
     const sortDir = params.get('sort_dir') ?? 'asc';
     if (sortDir !== 'asc' && sortDir !== 'desc') throw invalid('Invalid parameter: sort_dir');
     const since = timeParam(params, 'create_since');
     const until = timeParam(params, 'create_until');
-    const all = world.list({ states: states as JobState[] | undefined, since, until, desc: sortDir === 'desc' });
+    const all = world.list({ states: states as JobState[] | undefined, since, until, sortKey: sortKey === 'update_time' ? 'update_time' : 'create_time', desc: sortDir === 'desc' });
     return { count: all.length, picture_modeling_jobs: all.slice(offset, offset + limit) };
   }
 

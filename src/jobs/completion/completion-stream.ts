@@ -95,7 +95,8 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     // Not read upstream for a while (a lost callback, a poll not yet due): one read now
     // publishes the completion if it has already happened. Fresh records are left alone,
     // so subscribing right after creating costs no upstream call.
-    deps.jobs.refresh(jobId).catch(() => {});
+    // Marked rather than read at once: many subscriptions opening together share list pages.
+    deps.jobs.reread(jobId);
   }
   if (!emitted && deps.recheckMs) {
     timer = setInterval(() => {

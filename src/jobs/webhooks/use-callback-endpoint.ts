@@ -1,9 +1,10 @@
 /**
  * The notify_url endpoint, as a Yoga plugin. MetaStudio does not document the callback's
  * method or body, so POST (any JSON or empty body) and GET are accepted; the call is only
- * a trigger. The token in the path is checked before any body is read; a job the store
- * already holds as terminal costs nothing upstream, and neither does a callback repeated
- * within a few seconds, so replaying a notify_url cannot multiply upstream traffic.
+ * a trigger: it marks its job to be re-read upstream with others (jobs.reread, ../sync/read-scheduler.ts).
+ * The token in the path is checked before any body is read; a job the store already holds
+ * as terminal costs nothing upstream, and neither does a callback repeated within a few
+ * seconds, so replaying a notify_url cannot multiply upstream traffic.
  */
 import { trace } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
@@ -112,7 +113,8 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
       const stored = await deps.store.getJob(jobId);
       if (stored && isTerminal(stored.state)) return reply(202, { ok: true }, 'terminal');
       if (isRepeat(jobId)) return reply(202, { ok: true }, 'repeat');
-      void background(deps.jobs.refresh(jobId), jobId);
+      // Read with the other jobs marked meanwhile (a burst of callbacks costs a page, not a Show each).
+      deps.jobs.reread(jobId);
       return reply(202, { ok: true }, 'accepted');
     }
     // Only a job whose id is not known yet needs the body: it may name the job.
@@ -122,7 +124,7 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
     await deps.store.markEarlyCallback(check.nonce);
     const linked = await deps.store.findRegistration(check.nonce);
     if (linked?.jobId) {
-      void background(deps.jobs.refresh(linked.jobId), linked.jobId);
+      deps.jobs.reread(linked.jobId);
     } else if (linked && (linked.status === 'unanswered' || Date.now() - linked.createdAt > deps.reconcileAfterMs)) {
       void background(adoptUnlinked(linked, parseJson(body.text)), null);
     }
