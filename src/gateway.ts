@@ -24,7 +24,6 @@ import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
 import { createJobEventBus } from './jobs/completion/event-bus.js';
-import { linkAfterReply } from './jobs/create/link-after-reply.js';
 import { createJobService } from './jobs/sync/job-service.js';
 import { startPoller, type Poller } from './jobs/sync/poller.js';
 import { createReconciler } from './jobs/sync/reconciler.js';
@@ -97,9 +96,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   });
 
   const backend: JobBackend = await createJobBackend(config, log);
-  // Every reader of jobs goes through this view of the store: it waits for a link still in flight.
-  const links = linkAfterReply(backend.store);
-  const { store } = links;
+  const { store } = backend;
   const bus = createJobEventBus(backend.eventTarget);
   const secret = () => randomBytes(32).toString('hex');
   let callbackSecret: string;
@@ -109,7 +106,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     relaySecret = config.relaySigningSecret ?? (await store.getOrCreateSecret('relay', secret));
   } catch (error) {
     await backend.close();
-    throw new Error(`the ${config.redisUrl ? 'Redis' : 'SQLite'} store is not usable: ${(error as Error).message}`, { cause: error });
+    throw new Error(`the ${config.redis ? 'Redis' : 'SQLite'} store is not usable: ${(error as Error).message}`, { cause: error });
   }
   const tokens = createCallbackTokens(callbackSecret, config.callbackTokenTtlSeconds);
   const relay = createRelay({ secret: relaySecret, allowPrivate: config.relayAllowPrivate, log, metrics });
@@ -140,7 +137,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     config,
     client,
     store,
-    links,
     mayDropEvents: backend.mayDropEvents,
     limiter: backend.createLimiter('creates', config.limits.createsPerMinute, 60),
     reconciler,
@@ -219,7 +215,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     instanceId,
     async close() {
       await poller.stop();
-      await links.drain();
       await relay.drain();
       await relay.close();
       await client.close();

@@ -9,14 +9,11 @@ import type { JobService } from './jobs/sync/job-service.js';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Reconciler } from './jobs/sync/reconciler.js';
 import type { GatewayStore } from './jobs/store/store.js';
-import type { LinkAfterReply } from './jobs/create/link-after-reply.js';
 
 export interface Services {
   config: GatewayConfig;
   client: MetaStudioClient;
   store: GatewayStore;
-  /** Links created jobs to their registrations once the create's reply is out. */
-  links: LinkAfterReply;
   /** Events can be lost (Redis): subscriptions re-check the store. */
   mayDropEvents: boolean;
   /** Creates per principal per minute, shared by all instances. */

@@ -5,13 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { recordFromUpstream, type JobRecord } from '../src/jobs/model/job-record.js';
-import { linkAfterReply } from '../src/jobs/create/link-after-reply.js';
 import { createRedisBackend } from '../src/jobs/store/redis-store.js';
 import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
 import type { GatewayStore, NewRegistration } from '../src/jobs/store/store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { tempDir } from './support/harness.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import { redisUrlConfig, startRedis, type RedisServer } from './support/redis.js';
 
 let redis: RedisServer;
 const stores: GatewayStore[] = [];
@@ -41,41 +40,12 @@ const registration = (owner: string, extra: Partial<NewRegistration> = {}): NewR
 
 describe.each([
   ['sqlite', async () => createSqliteStore(join(tempDir(), 'contract.db'))],
-  ['redis', async () => createRedisBackend(redis.url, 3600, createLogger('silent')).store],
+  ['redis', async () => createRedisBackend(redisUrlConfig(redis.url), 3600, createLogger('silent')).store],
 ] as const)('%s store', (backend, open) => {
   let store: GatewayStore;
   beforeAll(async () => {
     store = await open();
     stores.push(store);
-  });
-
-  it('a link scheduled after the reply: the store has nothing yet, reads through linkAfterReply wait for it', async () => {
-    const links = linkAfterReply(store);
-    const r = registration('alice');
-    expect(await store.openRegistration(r, 10)).toEqual({ ok: true });
-    const record = job('alice');
-    const outcomes: unknown[] = [];
-    links.schedule(r.nonce, record, (outcome) => outcomes.push(outcome));
-    // Nothing is written in the turn that schedules it (the one that writes the reply).
-    expect(await store.getJob(record.jobId)).toBeUndefined();
-    expect(outcomes).toEqual([]);
-    const [one, many] = await Promise.all([links.store.getJob(record.jobId), links.store.getJobs([record.jobId, 'missing'])]);
-    expect(one).toEqual(record);
-    expect([...many.keys()]).toEqual([record.jobId]);
-    expect(outcomes).toEqual([{ linked: { record, earlyHit: false } }]);
-    expect((await store.findRegistration(r.nonce))?.jobId).toBe(record.jobId);
-    await links.drain();
-  });
-
-  it('a link that fails (its store closed) is reported to its callback, and drain still settles', async () => {
-    const closed = await open();
-    await closed.close();
-    const links = linkAfterReply(closed);
-    const outcomes: Array<{ error?: Error }> = [];
-    links.schedule(unique('nonce'), job('alice'), (outcome) => outcomes.push(outcome as { error?: Error }));
-    await links.drain();
-    expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]!.error).toBeInstanceOf(Error);
   });
 
   it('insertJob keeps a record that is already there; getJobs finds several at once', async () => {

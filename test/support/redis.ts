@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
+import type { RedisConfig } from '../../src/config.js';
 import { tempDir } from './harness.js';
 import { freePort } from './process.js';
 
@@ -74,3 +75,6 @@ export async function startRedis(): Promise<RedisServer> {
   await start();
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
+
+/** The store settings for one node at `url` (REDIS_URL), for tests that build a backend directly. */
+export const redisUrlConfig = (url: string, waitReplicas = 0): RedisConfig => ({ mode: 'url', url, password: undefined, tls: false, waitReplicas });
