@@ -9,6 +9,8 @@ import { createRedisBackend, UnreplicatedError } from '../src/jobs/store/redis-s
 import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
 import type { GatewayStore, NewRegistration } from '../src/jobs/store/store.js';
 import { createLogger } from '../src/observability/logger.js';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { MetaStudioError } from '../src/errors.js';
 import { tempDir, waitFor } from './support/harness.js';
 import { redisUrlConfig, startRedis, type RedisServer } from './support/redis.js';
 import { startCluster, startSentinelGroup, type RedisCluster, type SentinelGroup } from './support/redis-topologies.js';
@@ -170,7 +172,9 @@ describe('Redis durability and failover', () => {
     stores.push(backend.store);
     const r = registration('alice', { idempotencyKey: unique('key') });
     const claim = { key: r.idempotencyKey!, fingerprint: 'f', ttlMs: 60_000 };
-    await expect(backend.store.openRegistration(r, 10, claim)).rejects.toBeInstanceOf(UnreplicatedError);
+    const refused = await backend.store.openRegistration(r, 10, claim).catch((error: unknown) => error as MetaStudioError);
+    expect(refused).toMatchObject({ code: 'GATEWAY.STORE_UNAVAILABLE', httpStatus: 503 });
+    expect((refused as MetaStudioError).cause).toBeInstanceOf(UnreplicatedError);
     expect(await backend.store.findRegistration(r.nonce)).toBeUndefined();
     expect(await backend.store.findIdempotent('alice', claim.key)).toBeUndefined();
   });
@@ -180,6 +184,17 @@ describe('Redis durability and failover', () => {
       const backend = createRedisBackend(config, 3600, createLogger('silent'));
       stores.push(backend.store);
       expect(await backend.store.openRegistration(registration('alice'), 10)).toEqual({ ok: true });
+    }
+  });
+
+  it('a rate limit counts on one node, Sentinel and Cluster alike', async () => {
+    for (const config of [redisUrlConfig(redis.url), sentinel.config(), cluster.config()]) {
+      const backend = createRedisBackend(config, 3600, createLogger('silent'));
+      stores.push(backend.store);
+      const limiter = backend.createLimiter(unique('limit'), 2, 60);
+      await limiter.consume('carol');
+      await limiter.consume('carol');
+      await expect(limiter.consume('carol')).rejects.toBeInstanceOf(RateLimiterRes);
     }
   });
 

@@ -22,6 +22,7 @@ import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-c
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RedisConfig } from '../../config.js';
+import { isMetaStudioError, storeUnavailable } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { mergeUpstream, type JobRecord } from '../model/job-record.js';
@@ -166,7 +167,7 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
     return { ...data, jobId, status: jobId ? 'linked' : (h['status'] as Registration['status']), earlyHit: h['earlyHit'] === '1' };
   };
 
-  const store: GatewayStore = {
+  const store: GatewayStore = failuresAsStoreUnavailable({
     async openRegistration(r, maxActive, idem) {
       const keys = [activeKey(r.owner), regKey(r.nonce), UNLINKED, ...(idem ? [idemKey(r.owner, idem.key)] : [])];
       const args = [String(maxActive), r.nonce, String(r.createdAt), String(registrationTtlSeconds), JSON.stringify(r)];
@@ -285,7 +286,7 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
     async close() {
       await Promise.allSettled([redis.quit(), subscriber.quit()]);
     },
-  };
+  });
 
   return {
     store,
@@ -300,6 +301,26 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
     busReady: () => eventTarget.ready(),
     close: () => store.close(),
   };
+}
+
+/**
+ * Every store call that fails for a Redis reason (down, failing over, READONLY, a driver
+ * timeout) rejects with GATEWAY.STORE_UNAVAILABLE, the driver's error as its cause: what
+ * callers answer clients, whichever path they come from.
+ */
+function failuresAsStoreUnavailable(store: GatewayStore): GatewayStore {
+  const guarded = { ...store } as Record<string, unknown>;
+  for (const [name, method] of Object.entries(store) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
+    if (name === 'ready' || name === 'close') continue;
+    guarded[name] = async (...args: unknown[]) => {
+      try {
+        return await method(...args);
+      } catch (error) {
+        throw isMetaStudioError(error) ? error : storeUnavailable(error);
+      }
+    };
+  }
+  return guarded as unknown as GatewayStore;
 }
 
 /** The intent was written but not acknowledged by enough replicas: a failover could lose it. */
