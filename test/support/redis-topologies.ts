@@ -1,6 +1,6 @@
 /**
- * Real Redis topologies on loopback for the Sentinel and Cluster suites: a primary with a
- * replica watched by three sentinels, and a 3-master Cluster with a replica per master.
+ * Real Redis topologies on loopback for the Sentinel and Cluster suites: a primary with two
+ * replicas watched by three sentinels, and a 3-master Cluster with a replica per master.
  * Timeouts are tuned down so a failover takes a few seconds, not the production 30 s.
  */
 import { execFile } from 'node:child_process';
@@ -41,7 +41,8 @@ async function ask<T>(port: number, work: (client: Redis) => Promise<T>): Promis
 export interface SentinelGroup {
   name: string;
   primary: RedisServer;
-  replica: RedisServer;
+  /** Two, so that one still acknowledges WAIT after the other is promoted. */
+  replicas: RedisServer[];
   sentinels: RedisServer[];
   config(extra?: Partial<RedisConfig>): RedisConfig;
   /** REDIS_SENTINELS for a gateway process. */
@@ -55,7 +56,7 @@ export interface SentinelGroup {
 
 export async function startSentinelGroup(name = 'mymaster'): Promise<SentinelGroup> {
   const primary = await startRedis();
-  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  const replicas = await Promise.all([1, 2].map(() => startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] })));
   const sentinels: RedisServer[] = [];
   for (let i = 0; i < 3; i++) {
     sentinels.push(
@@ -69,26 +70,28 @@ export async function startSentinelGroup(name = 'mymaster'): Promise<SentinelGro
       }),
     );
   }
-  const nodes = [primary, replica];
+  const nodes = [primary, ...replicas];
   const primaryPort = () => ask(sentinels[0]!.port, async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', name)) as string[])[1]));
   // Ready once the replica is in sync and every sentinel knows it and the other sentinels.
-  await waitUntil(async () => (await ask(replica.port, (r) => r.info('replication'))).includes('master_link_status:up'), 10_000, 'the replica to sync');
+  for (const replica of replicas) {
+    await waitUntil(async () => (await ask(replica.port, (r) => r.info('replication'))).includes('master_link_status:up'), 10_000, 'the replicas to sync');
+  }
   await waitUntil(
     async () => {
       for (const s of sentinels) {
         const info = (await ask(s.port, (c) => c.call('SENTINEL', 'master', name))) as string[];
         const field = (key: string) => Number(info[info.indexOf(key) + 1]);
-        if (field('num-slaves') < 1 || field('num-other-sentinels') < 2) return false;
+        if (field('num-slaves') < 2 || field('num-other-sentinels') < 2) return false;
       }
       return true;
     },
     15_000,
-    'the sentinels to see the replica and each other',
+    'the sentinels to see the replicas and each other',
   );
   return {
     name,
     primary,
-    replica,
+    replicas,
     sentinels,
     config: (extra = {}) => ({ mode: 'sentinel', sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name, password: undefined, tls: false, waitReplicas: 1, ...extra }) as RedisConfig,
     env: () => ({ REDIS_SENTINELS: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','), REDIS_SENTINEL_NAME: name }),
@@ -97,8 +100,9 @@ export async function startSentinelGroup(name = 'mymaster'): Promise<SentinelGro
       const before = await primaryPort();
       const victim = nodes.find((n) => n.port === before)!;
       await victim.kill();
-      await waitUntil(async () => (await primaryPort()) !== before, 20_000, 'a sentinel to promote the replica');
-      const promoted = nodes.find((n) => n !== victim)!;
+      await waitUntil(async () => (await primaryPort()) !== before, 20_000, 'a sentinel to promote a replica');
+      const after = await primaryPort();
+      const promoted = nodes.find((n) => n.port === after)!;
       await waitUntil(async () => (await ask(promoted.port, (r) => r.info('replication'))).includes('role:master'), 10_000, 'the promoted node to act as primary');
       return victim;
     },
