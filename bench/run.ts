@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks startup soak] [--runs=N]`: each figure is
+ * `npm run bench [-- uploads subscriptions cluster callbacks startup soak failover] [--runs=N]`: each figure is
  * a ratio against a baseline measured in the same run, or a measured size; results go to
  * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
- * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) runs only when named.
+ * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) and the Redis failover
+ * (five primary kills on Sentinel and on Cluster, `--runs=N`) run only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchCallbacks, reportCallbacks } from './callbacks.js';
 import { benchCluster, reportCluster } from './cluster.js';
+import { benchFailover, reportFailover } from './failover.js';
 import { benchSoak, reportSoak } from './soak.js';
 import { benchStartup, reportStartup } from './startup.js';
 import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
@@ -29,6 +31,7 @@ const PARTS = [
   part('callbacks', true, () => benchCallbacks(), reportCallbacks),
   part('startup', true, () => benchStartup(), reportStartup),
   part('soak', false, () => benchSoak(), reportSoak),
+  part('failover', false, () => benchFailover({ runs: runsArg() }), reportFailover),
 ];
 
 function runsArg(): number | undefined {

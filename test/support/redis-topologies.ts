@@ -51,6 +51,8 @@ export interface SentinelGroup {
   primaryPort(): Promise<number>;
   /** Kills the current primary and resolves once a sentinel has promoted the other node; returns the killed node. */
   failover(): Promise<RedisServer>;
+  /** Resolves once every node but the primary replicates it and every sentinel knows them all (ready for another failover). */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,21 +75,27 @@ export async function startSentinelGroup(name = 'mymaster'): Promise<SentinelGro
   const nodes = [primary, ...replicas];
   const primaryPort = () => ask(sentinels[0]!.port, async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', name)) as string[])[1]));
   // Ready once the replica is in sync and every sentinel knows it and the other sentinels.
-  for (const replica of replicas) {
-    await waitUntil(async () => (await ask(replica.port, (r) => r.info('replication'))).includes('master_link_status:up'), 10_000, 'the replicas to sync');
-  }
-  await waitUntil(
-    async () => {
-      for (const s of sentinels) {
-        const info = (await ask(s.port, (c) => c.call('SENTINEL', 'master', name))) as string[];
-        const field = (key: string) => Number(info[info.indexOf(key) + 1]);
-        if (field('num-slaves') < 2 || field('num-other-sentinels') < 2) return false;
-      }
-      return true;
-    },
-    15_000,
-    'the sentinels to see the replicas and each other',
-  );
+  const settle = async () => {
+    const primaryNow = await primaryPort();
+    for (const node of nodes.filter((n) => n.port !== primaryNow)) {
+      await waitUntil(async () => (await ask(node.port, (r) => r.info('replication'))).includes('master_link_status:up'), 20_000, 'the replicas to sync');
+    }
+    await waitUntil(
+      async () => {
+        for (const s of sentinels) {
+          const info = (await ask(s.port, (c) => c.call('SENTINEL', 'master', name))) as string[];
+          const field = (key: string) => info[info.indexOf(key) + 1];
+          if (Number(field('num-slaves')) < 2 || Number(field('num-other-sentinels')) < 2 || field('flags') !== 'master') return false;
+          const replicasSeen = (await ask(s.port, (c) => c.call('SENTINEL', 'replicas', name))) as string[][];
+          if (replicasSeen.some((r) => r[r.indexOf('flags') + 1] !== 'slave')) return false;
+        }
+        return true;
+      },
+      20_000,
+      'the sentinels to see the replicas and each other',
+    );
+  };
+  await settle();
   return {
     name,
     primary,
@@ -96,6 +104,7 @@ export async function startSentinelGroup(name = 'mymaster'): Promise<SentinelGro
     config: (extra = {}) => ({ mode: 'sentinel', sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name, password: undefined, tls: false, waitReplicas: 1, ...extra }) as RedisConfig,
     env: () => ({ REDIS_SENTINELS: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','), REDIS_SENTINEL_NAME: name }),
     primaryPort,
+    settle,
     async failover() {
       const before = await primaryPort();
       const victim = nodes.find((n) => n.port === before)!;
@@ -122,6 +131,8 @@ export interface RedisCluster {
   masterOf(key: string): Promise<RedisServer>;
   /** Kills the master serving `key` and resolves once its replica has taken over; returns the killed node. */
   failover(key: string): Promise<RedisServer>;
+  /** Resolves once the cluster is ok with a healthy replica per master (ready for another failover). */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -144,8 +155,15 @@ export async function startCluster(): Promise<RedisCluster> {
     }
     return true;
   };
-  await waitUntil(healthy, 20_000, 'the cluster to be ok');
-  await waitUntil(async () => (await nodes()).filter((n) => n.flags.includes('slave')).length === 3, 20_000, 'a replica per master');
+  const settle = async () => {
+    await waitUntil(healthy, 20_000, 'the cluster to be ok');
+    await waitUntil(async () => (await nodes()).filter((n) => n.flags.includes('slave') && !n.flags.includes('fail')).length === 3, 20_000, 'a replica per master');
+    for (const n of all) {
+      const role = await ask(n.port, (c) => c.info('replication'));
+      if (role.includes('role:slave')) await waitUntil(async () => (await ask(n.port, (c) => c.info('replication'))).includes('master_link_status:up'), 20_000, 'replicas in sync');
+    }
+  };
+  await settle();
   const byPort = (port: number) => all.find((n) => n.port === port)!;
   /** Asks the first node that answers (some may be dead in a failover test). */
   const askAny = async <T>(work: (client: Redis) => Promise<T>): Promise<T> => {
@@ -173,6 +191,7 @@ export async function startCluster(): Promise<RedisCluster> {
     config: (extra = {}) => ({ mode: 'cluster', nodes: all.map((n) => ({ host: '127.0.0.1', port: n.port })), password: undefined, tls: false, waitReplicas: 1, ...extra }) as RedisConfig,
     env: () => ({ REDIS_CLUSTER_NODES: all.map((n) => `127.0.0.1:${n.port}`).join(',') }),
     masterOf,
+    settle,
     async failover(key) {
       const victim = await masterOf(key);
       await victim.kill();
