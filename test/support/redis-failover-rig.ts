@@ -97,10 +97,10 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
     for (const w of watched) void w.sub.done.then(() => (w.doneAt = Date.now()));
     const allJobs = clients.map((c) => subscribe(c));
     // Listening on both: each server counts its subscriptions open.
-    await waitFor(async () => {
-      const texts = await Promise.all(gateways.map(async (g) => (await fetch(`${g.url}/metrics`)).text()));
-      return texts.every((t) => Number(/^gateway_active_subscriptions (\d+)/m.exec(t)?.[1] ?? 0) >= 4);
-    }, 10_000);
+    const open = async () => Promise.all(gateways.map(async (g) => Number(/^gateway_active_subscriptions (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0)));
+    await waitFor(async () => (await open()).every((n) => n >= 4), 10_000).catch(async (error: Error) => {
+      throw new Error(`subscriptions did not open: ${JSON.stringify({ open: await open(), errors: watched.map((w) => [w.sub.errors, w.sub.events]) })}`, { cause: error });
+    });
 
     let running = true;
     const traffic = Promise.all(

@@ -44,8 +44,8 @@ export function connectRedis(config: RedisConfig, log: Logger, role: string, opt
         sentinels: config.sentinels,
         name: config.name,
         role: 'master',
+        // The nodes' password; sentinels are commonly run without one (AUTH to them would fail).
         password: config.password,
-        sentinelPassword: config.password,
         tls,
         enableTLSForSentinelMode: config.tls,
         // Ask Sentinel again soon after losing the primary: a failover takes seconds.

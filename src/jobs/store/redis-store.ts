@@ -176,11 +176,14 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
       try {
         result = await evalDurably(OPEN_REGISTRATION, keys, args);
       } catch (error) {
-        if (error instanceof UnreplicatedError && (error.value as string[] | undefined)?.[0] === 'ok') {
+        if (!(error instanceof UnreplicatedError)) throw error;
+        // A refusal (quota, a held key) wrote nothing a failover could lose: it stands.
+        if ((error.value as string[] | undefined)?.[0] !== 'ok') result = error.value;
+        else {
           // A failover could discard this intent: withdraw it (best effort) and send nothing.
           await store.removeRegistration({ ...r, idempotencyKey: idem ? idem.key : null }).catch(() => {});
+          throw error;
         }
-        throw error;
       }
       const [outcome, held] = result as [string, string?];
       if (outcome === 'duplicate') return { ok: false, reason: 'duplicate', existing: JSON.parse(held!) as { nonce: string; fingerprint: string } };
