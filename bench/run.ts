@@ -4,6 +4,11 @@
  * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
  * sweep N times (default 5). The soak (5 minutes, `--seconds=N`), the hostile uploads, the budget
  * (about 90 s; `--runs=N`, default 2), the reads and the failover benches run only when named.
+ * `npm run bench [-- uploads subscriptions cluster callbacks startup soak failover] [--runs=N]`: each figure is
+ * a ratio against a baseline measured in the same run, or a measured size; results go to
+ * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
+ * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) and the Redis failover
+ * (five primary kills on Sentinel and on Cluster, `--runs=N`) run only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchBudget, reportBudget } from './budget.js';
@@ -11,6 +16,7 @@ import { benchCallbacks, reportCallbacks } from './callbacks.js';
 import { benchCluster, reportCluster } from './cluster.js';
 import { benchHostile, reportHostile } from './hostile.js';
 import { benchReads, reportReads } from './reads.js';
+import { benchFailover, reportFailover } from './failover.js';
 import { benchSoak, reportSoak } from './soak.js';
 import { benchStartup, reportStartup } from './startup.js';
 import { benchSubscriptions, reportSubscriptions } from './subscriptions.js';
@@ -36,6 +42,7 @@ const PARTS = [
   part('hostile', false, () => benchHostile(), reportHostile),
   part('budget', false, () => benchBudget({ runs: runsArg() }), reportBudget),
   part('reads', false, () => benchReads(), reportReads),
+  part('failover', false, () => benchFailover({ runs: runsArg() }), reportFailover),
 ];
 
 function runsArg(): number | undefined {

@@ -24,6 +24,24 @@ export interface UpstreamConfig {
   timeoutMs: number;
 }
 
+/** One of the three ways to reach Redis, with what they share. */
+export type RedisConfig = (
+  | { mode: 'url'; url: string }
+  | { mode: 'sentinel'; sentinels: RedisNode[]; name: string }
+  | { mode: 'cluster'; nodes: RedisNode[] }
+) & {
+  /** For the Sentinel and Cluster forms (REDIS_URL carries its own). */
+  password: string | undefined;
+  tls: boolean;
+  /** Replicas that must acknowledge a create's intent (WAIT) before it is sent upstream. */
+  waitReplicas: number;
+};
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 export interface GatewayConfig {
   port: number;
   host: string;
@@ -32,6 +50,8 @@ export interface GatewayConfig {
   upstream: UpstreamConfig;
   databasePath: string;
   redisUrl: string | undefined;
+  /** Where Redis is (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); undefined means SQLite. */
+  redis: RedisConfig | undefined;
   maxUploadBytes: number;
   pollIntervalMs: number;
   /** A stored job state older than this is re-read upstream when a subscription for it opens. */
@@ -143,6 +163,37 @@ const redisUrl = makeValidator<string>((raw) => {
   throw new Error('must be a redis:// or rediss:// URL');
 });
 
+// --- redis ---
+const redisNodes = makeValidator<RedisNode[]>((raw) => {
+  const nodes = raw.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
+    const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(part);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new Error('must be host:port pairs separated by commas');
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+  if (nodes.length === 0) throw new Error('must be host:port pairs separated by commas');
+  return nodes;
+});
+
+function redisConfigOf(e: {
+  REDIS_URL: string | undefined;
+  REDIS_SENTINELS: RedisNode[] | undefined;
+  REDIS_SENTINEL_NAME: string;
+  REDIS_CLUSTER_NODES: RedisNode[] | undefined;
+  REDIS_PASSWORD: string | undefined;
+  REDIS_TLS: boolean;
+  REDIS_WAIT_REPLICAS: number | undefined;
+}): RedisConfig | undefined {
+  const given = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((name) => e[name] !== undefined);
+  if (given.length > 1) throw new ConfigError(`${given[1]}: set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES (got ${given.join(' and ')})`);
+  const shared = { password: e.REDIS_PASSWORD, tls: e.REDIS_TLS };
+  if (e.REDIS_URL !== undefined) return { mode: 'url', url: e.REDIS_URL, ...shared, waitReplicas: e.REDIS_WAIT_REPLICAS ?? 0 };
+  if (e.REDIS_SENTINELS !== undefined) return { mode: 'sentinel', sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME, ...shared, waitReplicas: e.REDIS_WAIT_REPLICAS ?? 1 };
+  if (e.REDIS_CLUSTER_NODES !== undefined) return { mode: 'cluster', nodes: e.REDIS_CLUSTER_NODES, ...shared, waitReplicas: e.REDIS_WAIT_REPLICAS ?? 1 };
+  return undefined;
+}
+// --- end redis ---
+
 const region = makeValidator<string>((raw) => {
   if (!isRegionName(raw)) throw new Error('must be a region name such as cn-north-4 or cn-east-3');
   return raw;
@@ -186,7 +237,7 @@ const origins = makeValidator<string[]>((raw) => {
   return list.map((o) => new URL(o).origin);
 });
 
-const SECRET_NAMES = new Set(['CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'METASTUDIO_IAM_TOKEN', 'CALLBACK_SECRET', 'RELAY_SIGNING_SECRET', 'AUTH_JWT_SECRET']);
+const SECRET_NAMES = new Set(['CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'METASTUDIO_IAM_TOKEN', 'CALLBACK_SECRET', 'RELAY_SIGNING_SECRET', 'AUTH_JWT_SECRET', 'REDIS_PASSWORD']);
 
 /** `principal:sha256-hex` lines; blank lines and `#` comments are skipped. */
 export function parseApiKeysFile(text: string): ApiKeyEntry[] {
@@ -220,6 +271,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       METASTUDIO_IAM_TOKEN: nonEmpty({ default: undefined }),
       DATABASE_PATH: nonEmpty({ default: './data/gateway.db' }),
       REDIS_URL: redisUrl({ default: undefined }),
+      // --- redis ---
+      REDIS_SENTINELS: redisNodes({ default: undefined }),
+      REDIS_SENTINEL_NAME: nonEmpty({ default: 'mymaster' }),
+      REDIS_CLUSTER_NODES: redisNodes({ default: undefined }),
+      REDIS_PASSWORD: nonEmpty({ default: undefined }),
+      REDIS_TLS: bool({ default: false }),
+      REDIS_WAIT_REPLICAS: int(0, 16)({ default: undefined }),
+      // --- end redis ---
       MAX_UPLOAD_BYTES: int(1, 2 ** 40)({ default: 10485760 }),
       UPSTREAM_TIMEOUT_MS: int(1, 3_600_000)({ default: 30000 }),
       POLL_INTERVAL_MS: int(10, 86_400_000)({ default: 30000 }),
@@ -319,6 +378,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     databasePath: e.DATABASE_PATH,
     redisUrl: e.REDIS_URL,
+    redis: redisConfigOf(e),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     rereadAfterMs: e.SUBSCRIBE_REREAD_AFTER_MS,

@@ -28,7 +28,6 @@ import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
 import { createJobEventBus } from './jobs/completion/event-bus.js';
-import { linkAfterReply } from './jobs/create/link-after-reply.js';
 import { createJobService } from './jobs/sync/job-service.js';
 import { startPoller, type Poller } from './jobs/sync/poller.js';
 import { createReconciler } from './jobs/sync/reconciler.js';
@@ -114,9 +113,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     },
   });
 
-  // Every reader of jobs goes through this view of the store: it waits for a link still in flight.
-  const links = linkAfterReply(backend.store);
-  const { store } = links;
+  const { store } = backend;
   const bus = createJobEventBus(backend.eventTarget);
   const secret = () => randomBytes(32).toString('hex');
   let callbackSecret: string;
@@ -126,7 +123,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     relaySecret = config.relaySigningSecret ?? (await store.getOrCreateSecret('relay', secret));
   } catch (error) {
     await backend.close();
-    throw new Error(`the ${config.redisUrl ? 'Redis' : 'SQLite'} store is not usable: ${(error as Error).message}`, { cause: error });
+    throw new Error(`the ${config.redis ? 'Redis' : 'SQLite'} store is not usable: ${(error as Error).message}`, { cause: error });
   }
   const tokens = createCallbackTokens(callbackSecret, config.callbackTokenTtlSeconds);
   const relay = createRelay({ secret: relaySecret, allowPrivate: config.relayAllowPrivate, log, metrics });
@@ -163,7 +160,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     config,
     client,
     store,
-    links,
     mayDropEvents: backend.mayDropEvents,
     limiter: backend.createLimiter('creates', config.limits.createsPerMinute, 60),
     reconciler,
@@ -263,7 +259,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       budget.close();
       await poller.stop();
       await jobs.stop();
-      await links.drain();
       await relay.drain();
       await relay.close();
       await client.close();

@@ -5,6 +5,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import type { Emulator } from './emulator/create-emulator.js';
 import { createGateway } from './gateway.js';
+import { describeRedis } from './jobs/store/redis-connection.js';
 import { createLogger } from './observability/logger.js';
 import { startOtlpTracing } from './observability/tracing.js';
 import { startServer, type RunningServer } from './server.js';
@@ -23,6 +24,12 @@ async function main(): Promise<void> {
   // Before anything else, so every span has a provider to go to.
   const tracing = config.tracing ? startOtlpTracing() : undefined;
   const log = createLogger(config.logLevel);
+  // Last resort (issue 22): a rejection some code left unhandled is a bug to log loudly,
+  // not a reason to drop every client of this instance.
+  process.on('unhandledRejection', (reason) => {
+    const err = reason instanceof Error ? { message: reason.message, stack: reason.stack } : { message: String(reason) };
+    log.error({ err }, 'unhandled rejection (a bug): logged, the gateway keeps running');
+  });
 
   let emulator: Emulator | undefined;
   let upstream;
@@ -71,7 +78,7 @@ async function main(): Promise<void> {
     emulator
       ? `  Upstream: embedded MetaStudio emulator at ${emulator.url} (jobs take ${config.emulatorJobDurationMs} ms)`
       : `  Upstream: ${upstream.endpoint}`,
-    `  Store: ${config.redisUrl ? 'Redis' : `SQLite at ${config.databasePath}`}`,
+    `  Store: ${config.redis ? describeRedis(config.redis) : `SQLite at ${config.databasePath}`}`,
     `  Identity: ${config.auth.enabled ? 'required (JWT or API key)' : 'off: every caller is anonymous'}${config.tracing ? '; traces exported over OTLP' : ''}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -9,7 +9,6 @@ import type { JobService } from './jobs/sync/job-service.js';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Reconciler } from './jobs/sync/reconciler.js';
 import type { GatewayStore } from './jobs/store/store.js';
-import type { LinkAfterReply } from './jobs/create/link-after-reply.js';
 import type { UploadSlots } from './uploads/upload-slots.js';
 import type { UpstreamBudget } from './budget/upstream-budget.js';
 
@@ -17,8 +16,6 @@ export interface Services {
   config: GatewayConfig;
   client: MetaStudioClient;
   store: GatewayStore;
-  /** Links created jobs to their registrations once the create's reply is out. */
-  links: LinkAfterReply;
   /** Events can be lost (Redis): subscriptions re-check the store. */
   mayDropEvents: boolean;
   /** Creates per principal per minute, shared by all instances. */

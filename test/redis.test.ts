@@ -6,7 +6,7 @@ import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import { redisUrlConfig, startRedis, type RedisServer } from './support/redis.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
 
 let redis: RedisServer;
@@ -91,8 +91,8 @@ describe('two gateway instances and one Redis act as one', () => {
 
   it('the poller lease: one job is never polled by two instances at once', async () => {
     const logger = createLogger('silent');
-    const one = createRedisBackend(redis.url, 3600, logger);
-    const two = createRedisBackend(redis.url, 3600, logger);
+    const one = createRedisBackend(redisUrlConfig(redis.url), 3600, logger);
+    const two = createRedisBackend(redisUrlConfig(redis.url), 3600, logger);
     try {
       expect(await one.store.acquireLease('poll:lease-test', 'one', 300)).toBe(true);
       expect(await two.store.acquireLease('poll:lease-test', 'two', 300)).toBe(false);
@@ -185,7 +185,7 @@ describe('Redis failures', () => {
       // The job ends while Redis is down: the callback cannot be stored, nothing is published.
       emulator.world.complete(jobId);
       await new Promise((r) => setTimeout(r, 800));
-      expect(sub.events).toHaveLength(0);
+      expect(sub.events, JSON.stringify(sub.events)).toHaveLength(0);
 
       await redis.start();
       await waitFor(async () => (await fetch(`${a.url}/ready`)).status === 200 && (await fetch(`${b.url}/ready`)).status === 200, 10_000);

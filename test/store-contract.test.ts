@@ -5,22 +5,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { recordFromUpstream, type JobRecord } from '../src/jobs/model/job-record.js';
-import { linkAfterReply } from '../src/jobs/create/link-after-reply.js';
-import { createRedisBackend } from '../src/jobs/store/redis-store.js';
+import { createRedisBackend, UnreplicatedError } from '../src/jobs/store/redis-store.js';
 import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
 import type { GatewayStore, NewRegistration } from '../src/jobs/store/store.js';
 import { createLogger } from '../src/observability/logger.js';
-import { tempDir } from './support/harness.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { MetaStudioError } from '../src/errors.js';
+import { tempDir, waitFor } from './support/harness.js';
+import { redisUrlConfig, startRedis, type RedisServer } from './support/redis.js';
+import { startCluster, startSentinelGroup, type RedisCluster, type SentinelGroup } from './support/redis-topologies.js';
 
 let redis: RedisServer;
+let sentinel: SentinelGroup;
+let cluster: RedisCluster;
 const stores: GatewayStore[] = [];
 beforeAll(async () => {
-  redis = await startRedis();
-});
+  [redis, sentinel, cluster] = await Promise.all([startRedis(), startSentinelGroup(), startCluster()]);
+}, 60_000);
 afterAll(async () => {
   for (const store of stores) await store.close();
-  await redis?.stop();
+  await Promise.all([redis?.stop(), sentinel?.stop(), cluster?.stop()]);
 });
 
 let counter = 0;
@@ -41,41 +45,15 @@ const registration = (owner: string, extra: Partial<NewRegistration> = {}): NewR
 
 describe.each([
   ['sqlite', async () => createSqliteStore(join(tempDir(), 'contract.db'))],
-  ['redis', async () => createRedisBackend(redis.url, 3600, createLogger('silent')).store],
+  ['redis', async () => createRedisBackend(redisUrlConfig(redis.url), 3600, createLogger('silent')).store],
+  // Both with WAIT for one replica, as they run by default.
+  ['redis-sentinel', async () => createRedisBackend(sentinel.config(), 3600, createLogger('silent')).store],
+  ['redis-cluster', async () => createRedisBackend(cluster.config(), 3600, createLogger('silent')).store],
 ] as const)('%s store', (backend, open) => {
   let store: GatewayStore;
   beforeAll(async () => {
     store = await open();
     stores.push(store);
-  });
-
-  it('a link scheduled after the reply: the store has nothing yet, reads through linkAfterReply wait for it', async () => {
-    const links = linkAfterReply(store);
-    const r = registration('alice');
-    expect(await store.openRegistration(r, 10)).toEqual({ ok: true });
-    const record = job('alice');
-    const outcomes: unknown[] = [];
-    links.schedule(r.nonce, record, (outcome) => outcomes.push(outcome));
-    // Nothing is written in the turn that schedules it (the one that writes the reply).
-    expect(await store.getJob(record.jobId)).toBeUndefined();
-    expect(outcomes).toEqual([]);
-    const [one, many] = await Promise.all([links.store.getJob(record.jobId), links.store.getJobs([record.jobId, 'missing'])]);
-    expect(one).toEqual(record);
-    expect([...many.keys()]).toEqual([record.jobId]);
-    expect(outcomes).toEqual([{ linked: { record, earlyHit: false } }]);
-    expect((await store.findRegistration(r.nonce))?.jobId).toBe(record.jobId);
-    await links.drain();
-  });
-
-  it('a link that fails (its store closed) is reported to its callback, and drain still settles', async () => {
-    const closed = await open();
-    await closed.close();
-    const links = linkAfterReply(closed);
-    const outcomes: Array<{ error?: Error }> = [];
-    links.schedule(unique('nonce'), job('alice'), (outcome) => outcomes.push(outcome as { error?: Error }));
-    await links.drain();
-    expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]!.error).toBeInstanceOf(Error);
   });
 
   it('insertJob keeps a record that is already there; getJobs finds several at once', async () => {
@@ -185,5 +163,56 @@ describe.each([
     expect(await store.acquireLease(key, 'two', 60_000)).toBe(false);
     expect(await store.acquireLease(key, 'one', 60_000)).toBe(true);
     expect(await store.ready()).toBe(true);
+  });
+});
+
+describe('Redis durability and failover', () => {
+  it('WAIT: with no replica to acknowledge it, an intent is refused and leaves nothing behind (its idempotency key is free again)', async () => {
+    const backend = createRedisBackend(redisUrlConfig(redis.url, 1), 3600, createLogger('silent'));
+    stores.push(backend.store);
+    const r = registration('alice', { idempotencyKey: unique('key') });
+    const claim = { key: r.idempotencyKey!, fingerprint: 'f', ttlMs: 60_000 };
+    const refused = await backend.store.openRegistration(r, 10, claim).catch((error: unknown) => error as MetaStudioError);
+    expect(refused).toMatchObject({ code: 'GATEWAY.STORE_UNAVAILABLE', httpStatus: 503 });
+    expect((refused as MetaStudioError).cause).toBeInstanceOf(UnreplicatedError);
+    expect(await backend.store.findRegistration(r.nonce)).toBeUndefined();
+    expect(await backend.store.findIdempotent('alice', claim.key)).toBeUndefined();
+  });
+
+  it('WAIT: a replica acknowledges each intent on Sentinel and on Cluster (no refusal)', async () => {
+    for (const config of [sentinel.config(), cluster.config()]) {
+      const backend = createRedisBackend(config, 3600, createLogger('silent'));
+      stores.push(backend.store);
+      expect(await backend.store.openRegistration(registration('alice'), 10)).toEqual({ ok: true });
+    }
+  });
+
+  it('a rate limit counts on one node, Sentinel and Cluster alike', async () => {
+    for (const config of [redisUrlConfig(redis.url), sentinel.config(), cluster.config()]) {
+      const backend = createRedisBackend(config, 3600, createLogger('silent'));
+      stores.push(backend.store);
+      const limiter = backend.createLimiter(unique('limit'), 2, 60);
+      await limiter.consume('carol');
+      await limiter.consume('carol');
+      await expect(limiter.consume('carol')).rejects.toBeInstanceOf(RateLimiterRes);
+    }
+  });
+
+  it('Sentinel: after a failover (the old primary still up, now a read-only replica) writes reach the new primary and /ready is true', async () => {
+    const backend = createRedisBackend(sentinel.config({ waitReplicas: 0 }), 3600, createLogger('silent'));
+    stores.push(backend.store);
+    await waitFor(() => backend.store.ready());
+    const before = await sentinel.primaryPort();
+    await backend.redis.call('SET', 'probe', '1');
+    // A graceful failover: the old primary stays up, now a replica (writes to it: READONLY).
+    const asked = new (await import('ioredis')).Redis(sentinel.sentinels[0]!.port, '127.0.0.1');
+    await asked.call('SENTINEL', 'FAILOVER', sentinel.name);
+    asked.disconnect();
+    await waitFor(async () => (await sentinel.primaryPort()) !== before, 20_000);
+    const r = registration('bob');
+    // A write may fail while the switch is under way; it must then succeed (a store stuck on the demoted node never would).
+    await waitFor(async () => (await backend.store.openRegistration(r, 10).catch(() => ({ ok: false }))).ok, 20_000);
+    expect(await backend.store.findRegistration(r.nonce)).toMatchObject({ nonce: r.nonce });
+    expect(await backend.store.ready()).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../../auth/authenticator.js';
 import type { MetaStudioClient } from '../../metastudio/client.js';
-import { isMetaStudioError, jobNotFound, type MetaStudioError } from '../../errors.js';
+import { isMetaStudioError, jobNotFound, storeUnavailable, type MetaStudioError } from '../../errors.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { markSpan } from '../../observability/tracing.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
@@ -81,7 +81,8 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     queue.close();
     if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) throw subscriptionError(jobNotFound(jobId));
     if (isMetaStudioError(error)) throw subscriptionError(error);
-    throw error;
+    // The store failed (Redis down, a failover): the contract's code, never the driver's message.
+    throw subscriptionError(storeUnavailable(error));
   }
   if (!record || !visibleTo(principal, record)) {
     queue.close();
@@ -99,13 +100,21 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     deps.jobs.reread(jobId);
   }
   if (!emitted && deps.recheckMs) {
-    timer = setInterval(() => {
+    const recheck = () => {
       deps.store.getJob(jobId).then(
         (r) => (r ? emitOnce(r) : restoreLost(owner)),
         () => {},
       );
-    }, deps.recheckMs);
+    };
+    timer = setInterval(recheck, deps.recheckMs);
     timer.unref();
+    // Back from an outage that may have swallowed the completion: re-read now, not at the next tick.
+    const offResync = deps.bus.onResubscribed(recheck);
+    const offEvents = off;
+    off = () => {
+      offEvents();
+      offResync();
+    };
   }
   return queue;
 

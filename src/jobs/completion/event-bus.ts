@@ -2,11 +2,13 @@
  * Completion events. Publishing goes through Yoga's createPubSub; subscribing attaches a
  * listener to the same EventTarget at once, so a subscriber is listening before it reads
  * the store (a Repeater from pubsub.subscribe would only attach on its first pull).
- * The EventTarget is in memory, or Redis-backed when several instances act as one.
+ * The EventTarget is in memory, or Redis-backed when several instances act as one
+ * (./redis-event-target.ts, which absorbs every Redis failure).
  */
 import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { JobRecord } from '../model/job-record.js';
+import type { RedisEventTarget } from './redis-event-target.js';
 
 export const COMPLETED_TOPIC = 'pictureModelingJobCompleted';
 
@@ -15,6 +17,11 @@ export interface JobEventBus {
   publishCompleted(record: JobRecord): void;
   /** Listens for completions of one job, or of all jobs; returns the unsubscribe function. */
   onCompleted(jobId: string | undefined, listener: (record: JobRecord) => void): () => void;
+  /**
+   * `listener` runs when the bus is back after an outage in which events may have been
+   * lost (Redis pub/sub): a subscriber re-reads the store then. Never on an in-memory bus.
+   */
+  onResubscribed(listener: () => void): () => void;
 }
 
 export function createJobEventBus(eventTarget: EventTarget = new EventTarget()): JobEventBus {
@@ -32,6 +39,10 @@ export function createJobEventBus(eventTarget: EventTarget = new EventTarget()):
       const handler = (event: Event) => listener((event as CustomEvent<JobRecord>).detail);
       eventTarget.addEventListener(type, handler);
       return () => eventTarget.removeEventListener(type, handler);
+    },
+    onResubscribed(listener) {
+      const target = eventTarget as Partial<Pick<RedisEventTarget, 'onResubscribed'>>;
+      return target.onResubscribed ? target.onResubscribed(listener) : () => {};
     },
   };
 }

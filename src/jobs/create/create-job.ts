@@ -1,8 +1,9 @@
 /**
  * The create flow both mutations share: check the fields, honour an idempotency key,
  * apply the caller's limits, record the intent (the registration) before anything goes
- * upstream, send, then link the job to the registration. A create whose answer is lost
- * keeps its registration, so its callback or the reconciler can still adopt the job.
+ * upstream, send, then link the job to the registration before answering. A create whose
+ * answer is lost keeps its registration, so its callback or the reconciler can still adopt
+ * the job.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -124,7 +125,7 @@ export async function createJob(
   fields: CheckedFields,
   plan: CreatePlan,
   log: Logger,
-  /** Work for a created job that the reply need not wait for (its log line): runs with the link. */
+  /** Work for a created job that the reply need not wait for (its log line): runs after the reply. */
   afterReply?: (created: CreatedJob) => void,
 ): Promise<CreatedJob> {
   const { store, tokens, config, jobs, limiter } = services;
@@ -204,19 +205,31 @@ export async function createJob(
     state: 'WAITING',
     ...(typeof data.model_asset_id === 'string' ? { model_asset_id: data.model_asset_id } : {}),
   });
-  const reply = createdFrom(created, requestId);
-  // The reply waits for no store write and no log line: the registration already tracks the job.
-  services.links.schedule(nonce, created, (outcome) => {
-    afterReply?.(reply);
-    if ('error' in outcome) {
-      // The job exists upstream and its registration is stored: the reconciler links it later.
-      log.error({ jobId: data.job_id, err: outcome.error.message }, 'created job could not be linked; it will be reconciled');
-      return;
-    }
-    if (outcome.linked.earlyHit) {
-      jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
-    }
-  });
+  let reply = createdFrom(created, requestId);
+  // Linked before the reply, so a read on any instance right after it finds the job (one
+  // store write on the reply's path; issue 22 measured reads racing a link done after it).
+  let earlyHit = false;
+  try {
+    const linked = await services.store.linkRegistration(nonce, created);
+    reply = createdFrom(linked.record, requestId);
+    earlyHit = linked.earlyHit;
+  } catch (error) {
+    // The job exists upstream and its registration is stored: the reconciler links it later.
+    // The client still learns its job id; reads answer STORE_UNAVAILABLE until the store is back.
+    log.error({ jobId: data.job_id, err: (error as Error).message }, 'created job could not be linked; it will be reconciled');
+  }
+  if (earlyHit) {
+    jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
+  }
+  if (afterReply) {
+    setImmediate(() => {
+      try {
+        afterReply(reply);
+      } catch (error) {
+        log.warn({ jobId: data.job_id, err: (error as Error).message }, 'after-reply work failed');
+      }
+    });
+  }
   return reply;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Chooses where state, events and limits live: SQLite, an in-memory EventTarget and
- * in-memory limiters for one instance, or Redis for all three when REDIS_URL makes
- * several instances one. What differs between the two is exposed as data.
+ * in-memory limiters for one instance, or Redis for all three (one node, Sentinel or
+ * Cluster) when several instances must act as one. What differs between the two is exposed as data.
  */
 import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { GatewayStore } from './store.js';
 import { createMemorySlotClock, type SlotClock } from '../../budget/slot-clock.js';
 import { createRedisBackend } from './redis-store.js';
+import type { RedisClient } from './redis-connection.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 export interface JobBackend {
@@ -24,11 +25,13 @@ export interface JobBackend {
   /** The upstream budget's slots, shared by every instance on this backend. */
   createSlotClock(): SlotClock;
   busReady(): boolean;
+  /** The Redis connection (a Cluster client on a Cluster) when the backend is Redis: other shared state may live there too. */
+  redis?: RedisClient;
   close(): Promise<void>;
 }
 
 export async function createJobBackend(config: GatewayConfig, log: Logger): Promise<JobBackend> {
-  if (config.redisUrl) return createRedisBackend(config.redisUrl, config.callbackTokenTtlSeconds, log);
+  if (config.redis) return createRedisBackend(config.redis, config.callbackTokenTtlSeconds, log);
   const store = createSqliteStore(config.databasePath);
   return {
     store,

@@ -4,31 +4,51 @@
  * instances; completions go through Redis pub/sub (which replays nothing: the state is
  * always stored before it is published).
  *
- * Keys (prefix msgw:): job:<id> (JSON record), pending (zset of unfinished job ids),
- * owner:<p> (zset of a principal's job ids), active:<p> (set of a principal's unfinished
- * job ids and unlinked registrations), reg:<nonce> (hash), unlinked (zset of nonces),
- * idem:<p>:<key> (JSON, expiring), secret:<name>, lease:<key>.
+ * Keys (prefix msgw:, or {msgw}: on a Cluster): job:<id> (JSON record), pending (zset of
+ * unfinished job ids), owner:<p> (zset of a principal's job ids), active:<p> (set of a
+ * principal's unfinished job ids and unlinked registrations), reg:<nonce> (hash),
+ * unlinked (zset of nonces), idem:<p>:<key> (JSON, expiring), secret:<name>, lease:<key>.
+ * On a Cluster the hash tag puts them all in one slot, so every script and MGET stays on
+ * one shard: a job costs a few dozen commands, far below one node's capacity, and what
+ * the Cluster adds is availability (a replica promoted when the shard's primary dies).
+ * Rate-limit keys (msgw:rl:...) carry no tag: each is used alone, so they spread.
+ *
+ * With `waitReplicas` > 0 a create's intent is acknowledged by that many replicas (WAIT)
+ * before openRegistration returns, so no create is sent upstream on the strength of a
+ * write that a failover can discard.
  */
 import { createRedisCache } from '@envelop/response-cache-redis';
-import type { Cache } from '@graphql-yoga/plugin-response-cache';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
+import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-cache';
+import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { RedisConfig } from '../../config.js';
+import { isMetaStudioError, storeUnavailable } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { mergeUpstream, type JobRecord } from '../model/job-record.js';
+import { createRedisEventTarget } from '../completion/redis-event-target.js';
 import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
 import { createRedisSlotClock } from '../../budget/slot-clock.js';
+import { connectRedis, type RedisClient } from './redis-connection.js';
 
-const PREFIX = 'msgw:';
-const jobKey = (id: string) => `${PREFIX}job:${id}`;
-const regKey = (nonce: string) => `${PREFIX}reg:${nonce}`;
-const ownerKey = (owner: string) => `${PREFIX}owner:${owner}`;
-const activeKey = (owner: string) => `${PREFIX}active:${owner}`;
-const idemKey = (owner: string, key: string) => `${PREFIX}idem:${owner}:${key}`;
-const PENDING = `${PREFIX}pending`;
-const UNLINKED = `${PREFIX}unlinked`;
+/** How long a create waits for its intent to reach a replica before it is refused. */
+export const WAIT_TIMEOUT_MS = 2000;
+
+const RATE_LIMIT_PREFIX = 'msgw:rl';
+
+function keysUnder(prefix: string) {
+  return {
+    prefix,
+    job: (id: string) => `${prefix}job:${id}`,
+    reg: (nonce: string) => `${prefix}reg:${nonce}`,
+    owner: (owner: string) => `${prefix}owner:${owner}`,
+    active: (owner: string) => `${prefix}active:${owner}`,
+    idem: (owner: string, key: string) => `${prefix}idem:${owner}:${key}`,
+    pending: `${prefix}pending`,
+    unlinked: `${prefix}unlinked`,
+  };
+}
 
 /** Stores a job unless one is there, with its indexes: the owner's, and pending/active while unfinished. */
 const STORE_JOB = `
@@ -106,26 +126,38 @@ if current == false or current == ARGV[1] then
 end
 return 0`;
 
-function connect(url: string, log: Logger, role: string): Redis {
-  const client = new Redis(url, {
-    // Fail commands fast during an outage instead of queueing them forever; /ready says 503.
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(100 * times, 1000),
-    lazyConnect: false,
-  });
-  client.on('error', (error: Error) => log.warn({ role, err: error.message }, 'redis error'));
-  client.on('ready', () => log.info({ role }, 'redis ready'));
-  return client;
-}
-
 type RegistrationData = Omit<Registration, 'jobId' | 'status' | 'earlyHit'>;
 
-export function createRedisBackend(url: string, registrationTtlSeconds: number, log: Logger): JobBackend {
-  const redis = connect(url, log, 'store');
-  const publisher = connect(url, log, 'publish');
-  const subscriber = connect(url, log, 'subscribe');
-  const eventTarget = createRedisEventTarget({ publishClient: publisher, subscribeClient: subscriber }) as unknown as EventTarget;
+export interface RedisBackend extends JobBackend {
+  /** The store's connection (a Cluster client on a Cluster), for other state kept in the same Redis. */
+  redis: RedisClient;
+}
+
+export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: number, log: Logger): RedisBackend {
+  const cluster = config.mode === 'cluster';
+  const k = keysUnder(cluster ? '{msgw}:' : 'msgw:');
+  const redis = connectRedis(config, log, 'store');
+  const subscriber = connectRedis(config, log, 'subscribe', { shardedSubscriber: cluster });
+  // Publishing shares the store's connection: PUBLISH does not put a connection in subscriber mode.
+  const eventTarget = createRedisEventTarget({ publisher: redis, subscriber, sharded: cluster, log });
+  const jobKey = k.job;
+  const regKey = k.reg;
+  const ownerKey = k.owner;
+  const activeKey = k.active;
+  const idemKey = k.idem;
+  const PENDING = k.pending;
+  const UNLINKED = k.unlinked;
+
+  /** Runs `script`, then (when asked) waits for replicas on the same connection, so the WAIT covers this write. */
+  async function evalDurably(script: string, keys: string[], args: string[]): Promise<unknown> {
+    if (config.waitReplicas === 0) return redis.eval(script, keys.length, ...keys, ...args);
+    const results = await redis.pipeline().eval(script, keys.length, ...keys, ...args).call('WAIT', String(config.waitReplicas), String(WAIT_TIMEOUT_MS)).exec();
+    const [[evalError, value] = [], [waitError, acked] = []] = results ?? [];
+    if (evalError) throw evalError;
+    if (waitError) throw new UnreplicatedError(`WAIT failed: ${waitError.message}`, value);
+    if (Number(acked) < config.waitReplicas) throw new UnreplicatedError(`${String(acked)} of ${config.waitReplicas} replicas acknowledged within ${WAIT_TIMEOUT_MS} ms`, value);
+    return value;
+  }
 
   const parse = (raw: string | null): JobRecord | undefined => (raw ? (JSON.parse(raw) as JobRecord) : undefined);
   const readRegistration = async (nonce: string): Promise<Registration | undefined> => {
@@ -136,12 +168,25 @@ export function createRedisBackend(url: string, registrationTtlSeconds: number, 
     return { ...data, jobId, status: jobId ? 'linked' : (h['status'] as Registration['status']), earlyHit: h['earlyHit'] === '1' };
   };
 
-  const store: GatewayStore = {
+  const store: GatewayStore = failuresAsStoreUnavailable({
     async openRegistration(r, maxActive, idem) {
       const keys = [activeKey(r.owner), regKey(r.nonce), UNLINKED, ...(idem ? [idemKey(r.owner, idem.key)] : [])];
       const args = [String(maxActive), r.nonce, String(r.createdAt), String(registrationTtlSeconds), JSON.stringify(r)];
       if (idem) args.push(JSON.stringify({ nonce: r.nonce, fingerprint: idem.fingerprint }), String(idem.ttlMs));
-      const [outcome, held] = (await redis.eval(OPEN_REGISTRATION, keys.length, ...keys, ...args)) as [string, string?];
+      let result: unknown;
+      try {
+        result = await evalDurably(OPEN_REGISTRATION, keys, args);
+      } catch (error) {
+        if (!(error instanceof UnreplicatedError)) throw error;
+        // A refusal (quota, a held key) wrote nothing a failover could lose: it stands.
+        if ((error.value as string[] | undefined)?.[0] !== 'ok') result = error.value;
+        else {
+          // A failover could discard this intent: withdraw it (best effort) and send nothing.
+          await store.removeRegistration({ ...r, idempotencyKey: idem ? idem.key : null }).catch(() => {});
+          throw error;
+        }
+      }
+      const [outcome, held] = result as [string, string?];
       if (outcome === 'duplicate') return { ok: false, reason: 'duplicate', existing: JSON.parse(held!) as { nonce: string; fingerprint: string } };
       if (outcome === 'quota') return { ok: false, reason: 'quota' };
       return { ok: true };
@@ -227,35 +272,69 @@ export function createRedisBackend(url: string, registrationTtlSeconds: number, 
       return { total: matching.length, jobs: matching.slice(query.offset, query.offset + query.limit) };
     },
     async getOrCreateSecret(name, generate) {
-      await redis.set(`${PREFIX}secret:${name}`, generate(), 'NX');
-      return (await redis.get(`${PREFIX}secret:${name}`))!;
+      await redis.set(`${k.prefix}secret:${name}`, generate(), 'NX');
+      return (await redis.get(`${k.prefix}secret:${name}`))!;
     },
     async acquireLease(key, holder, ttlMs) {
-      return (await redis.eval(TAKE_OR_RENEW_LEASE, 1, `${PREFIX}lease:${key}`, holder, String(ttlMs))) === 1;
+      return (await redis.eval(TAKE_OR_RENEW_LEASE, 1, `${k.prefix}lease:${key}`, holder, String(ttlMs))) === 1;
     },
     async ready() {
       if (redis.status !== 'ready') return false;
       try {
-        return (await redis.ping()) === 'PONG';
+        // Written, not just reached: a demoted primary still answers PING but refuses writes.
+        return (await redis.set(`${k.prefix}ready`, String(Date.now()), 'PX', 60_000)) === 'OK';
       } catch {
         return false;
       }
     },
     async close() {
-      await Promise.allSettled([redis.quit(), publisher.quit(), subscriber.quit()]);
+      await Promise.allSettled([redis.quit(), subscriber.quit()]);
     },
-  };
+  });
 
   return {
     store,
     eventTarget,
     mayDropEvents: true,
+    redis,
     createLimiter: (name, points, durationSeconds) =>
-      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${PREFIX}rl:${name}`, points, duration: durationSeconds }),
-    // The Redis cache speaks the envelop cache interface the Yoga plugin builds on.
-    createResponseCache: () => createRedisCache({ redis }) as unknown as Cache,
+      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${RATE_LIMIT_PREFIX}:${name}`, points, duration: durationSeconds }),
+    // The envelop Redis cache pipelines and invalidates keys of many slots at once, which a
+    // Cluster refuses (CROSSSLOT): there each instance keeps its own small cache of the styles.
+    createResponseCache: () => (cluster ? createInMemoryCache() : (createRedisCache({ redis: redis as Redis }) as unknown as Cache)),
     createSlotClock: () => createRedisSlotClock(redis),
-    busReady: () => publisher.status === 'ready' && subscriber.status === 'ready',
+    busReady: () => eventTarget.ready(),
     close: () => store.close(),
   };
+}
+
+/**
+ * Every store call that fails for a Redis reason (down, failing over, READONLY, a driver
+ * timeout) rejects with GATEWAY.STORE_UNAVAILABLE, the driver's error as its cause: what
+ * callers answer clients, whichever path they come from.
+ */
+function failuresAsStoreUnavailable(store: GatewayStore): GatewayStore {
+  const guarded = { ...store } as Record<string, unknown>;
+  for (const [name, method] of Object.entries(store) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
+    if (name === 'ready' || name === 'close') continue;
+    guarded[name] = async (...args: unknown[]) => {
+      try {
+        return await method(...args);
+      } catch (error) {
+        throw isMetaStudioError(error) ? error : storeUnavailable(error);
+      }
+    };
+  }
+  return guarded as unknown as GatewayStore;
+}
+
+/** The intent was written but not acknowledged by enough replicas: a failover could lose it. */
+export class UnreplicatedError extends Error {
+  override readonly name = 'UnreplicatedError';
+  constructor(
+    message: string,
+    readonly value: unknown,
+  ) {
+    super(message);
+  }
 }

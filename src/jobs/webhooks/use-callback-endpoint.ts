@@ -137,8 +137,10 @@ export function useCallbackEndpoint(deps: CallbackDeps): Plugin {
       const token = callbackTokenOf(url.pathname, new URL(deps.publicUrl()).pathname.replace(/\/+$/, ''));
       if (token === undefined) return;
       return inSpan('callback picture-modeling', {}, () => handle(request, token)).then(endResponse, (error: unknown) => {
-        deps.log.error({ err: error }, 'callback handling failed');
-        endResponse(reply(500, { error: 'internal error' }, 'error'));
+        // Its only dependency that throws is the store (Redis down, a failover): 503 so
+        // that MetaStudio retries, if it does; the poller reads the job meanwhile.
+        deps.log.error({ err: (error as Error).message }, 'callback could not be handled; answered 503');
+        endResponse(reply(503, { error: 'temporarily unavailable; retry' }, 'store_unavailable', { 'retry-after': '5' }));
       });
     },
   };
