@@ -59,6 +59,18 @@ export interface GatewayConfig {
   /** How long a pictureModelingStyles answer is served from the response cache. */
   stylesCacheTtlMs: number;
   limits: LimitsConfig;
+  // --- clients ---
+  clients: ClientsConfig;
+}
+
+// --- clients ---
+export interface ClientsConfig {
+  /** A `{}` part this often on multipart HTTP subscriptions, so proxies keep them open. */
+  multipartHeartbeatMs: number;
+  /** pictureModelingJobUpdated events are kept this long for `after` replays (at least 24 h). */
+  jobEventsRetentionMs: number;
+  /** At most this many events kept per principal, newest kept. */
+  jobEventsMaxPerPrincipal: number;
 }
 
 export interface ApiKeyEntry {
@@ -238,6 +250,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       UPLOAD_IDLE_TIMEOUT_MS: int(100, 3_600_000)({ default: 30000 }),
       MAX_CONCURRENT_UPLOADS: int(1, 100_000)({ default: 64 }),
       RECONCILE_GIVE_UP_MS: int(1000, 7 * 86_400_000)({ default: 6 * 3_600_000 }),
+      // --- clients ---
+      MULTIPART_HEARTBEAT_MS: int(10, 3_600_000)({ default: 5000 }),
+      JOB_EVENTS_RETENTION_HOURS: int(24, 24 * 365)({ default: 24 }),
+      JOB_EVENTS_MAX_PER_PRINCIPAL: int(100, 10_000_000)({ default: 10_000 }),
     },
     { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
   );
@@ -331,6 +347,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
       maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
       reconcileGiveUpMs: e.RECONCILE_GIVE_UP_MS,
+    },
+    // --- clients ---
+    clients: {
+      multipartHeartbeatMs: e.MULTIPART_HEARTBEAT_MS,
+      jobEventsRetentionMs: e.JOB_EVENTS_RETENTION_HOURS * 3_600_000,
+      jobEventsMaxPerPrincipal: e.JOB_EVENTS_MAX_PER_PRINCIPAL,
     },
   };
 }

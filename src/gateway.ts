@@ -19,6 +19,7 @@ import { useStylesCache } from './http/use-styles-cache.js';
 import { useDemoPage } from './http/use-demo-page.js';
 import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
+import { useMultipartSubscriptions } from './http/use-multipart-subscriptions.js';
 import { useRequestId } from './http/use-request-id.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
@@ -203,6 +204,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
         blockFieldSuggestion: { enabled: !config.introspection },
       }),
       ...(config.introspection ? [] : [useDisableIntrospection()]),
+      // After Yoga's own result processors, which offer subscriptions no multipart answer.
+      useMultipartSubscriptions({ heartbeatMs: config.clients.multipartHeartbeatMs }),
     ],
   });
 
