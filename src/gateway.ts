@@ -20,11 +20,13 @@ import { useDemoPage } from './http/use-demo-page.js';
 import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useMultipartSubscriptions } from './http/use-multipart-subscriptions.js';
+import { useSseEventIds } from './http/use-sse-event-ids.js';
 import { useRequestId } from './http/use-request-id.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
 import { createJobEventBus } from './jobs/completion/event-bus.js';
+import { recordingJobEvents } from './jobs/completion/event-log.js';
 import { linkAfterReply } from './jobs/create/link-after-reply.js';
 import { createJobService } from './jobs/sync/job-service.js';
 import { startPoller, type Poller } from './jobs/sync/poller.js';
@@ -99,7 +101,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
 
   const backend: JobBackend = await createJobBackend(config, log);
   // Every reader of jobs goes through this view of the store: it waits for a link still in flight.
-  const links = linkAfterReply(backend.store);
+  const events = backend.createEventLog({ retentionMs: config.clients.jobEventsRetentionMs, maxPerStream: config.clients.jobEventsMaxPerPrincipal });
+  const links = linkAfterReply(recordingJobEvents(backend.store, events, log));
   const { store } = links;
   const bus = createJobEventBus(backend.eventTarget);
   const secret = () => randomBytes(32).toString('hex');
@@ -109,6 +112,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     callbackSecret = config.callbackSecret ?? (await store.getOrCreateSecret('callback', secret));
     relaySecret = config.relaySigningSecret ?? (await store.getOrCreateSecret('relay', secret));
   } catch (error) {
+    await events.close();
     await backend.close();
     throw new Error(`the ${config.redisUrl ? 'Redis' : 'SQLite'} store is not usable: ${(error as Error).message}`, { cause: error });
   }
@@ -132,6 +136,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       ? loadTrustedDocuments(config.trustedDocumentsFile, config.trustedDocumentsOnly)
       : { only: false, get: () => undefined };
   } catch (error) {
+    await events.close();
     await backend.close();
     throw new Error(`TRUSTED_DOCUMENTS_FILE: ${(error as Error).message} (${config.trustedDocumentsFile})`, { cause: error });
   }
@@ -147,6 +152,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     reconciler,
     uploadSlots: createSlots(config.limits.maxConcurrentUploads),
     bus,
+    events,
     jobs,
     tokens,
     log,
@@ -171,9 +177,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     // Every asset inline, so GraphiQL works with no internet access; the 9 MB page module loads on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: '/health',
-    context: ({ principal, requestId }): GraphQLContext => {
+    context: ({ principal, requestId, request }): GraphQLContext => {
       const id = requestId ?? randomUUID();
-      return { principal: principal ?? ANONYMOUS_PRINCIPAL, requestId: id, log: log.child({ requestId: id }), services, loaders: createLoaders(services) };
+      const lastEventId = request?.headers.get('last-event-id') ?? undefined;
+      return { principal: principal ?? ANONYMOUS_PRINCIPAL, requestId: id, log: log.child({ requestId: id }), services, loaders: createLoaders(services), lastEventId };
     },
     logging: {
       debug: (...args) => log.debug({ args }, 'yoga'),
@@ -206,6 +213,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       ...(config.introspection ? [] : [useDisableIntrospection()]),
       // After Yoga's own result processors, which offer subscriptions no multipart answer.
       useMultipartSubscriptions({ heartbeatMs: config.clients.multipartHeartbeatMs }),
+      useSseEventIds(),
     ],
   });
 
@@ -226,6 +234,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       await relay.drain();
       await relay.close();
       await client.close();
+      await events.close();
       await backend.close();
     },
   };

@@ -16,4 +16,6 @@ export interface GraphQLContext {
   services: Services;
   /** Replaced for each subscription event, so no cache outlives one result. */
   loaders: Loaders;
+  /** SSE's Last-Event-ID header: where a reconnecting EventSource left off. */
+  lastEventId?: string | undefined;
 }

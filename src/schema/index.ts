@@ -7,6 +7,7 @@ import './job.js';
 import './create-job.js';
 import './queries.js';
 import './subscription.js';
+import './job-updates.js';
 
 let schema: GraphQLSchema | undefined;
 

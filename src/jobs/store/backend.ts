@@ -8,6 +8,8 @@ import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexib
 import type { GatewayConfig } from '../../config.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayStore } from './store.js';
+import type { EventLogLimits, JobEventLog } from '../completion/event-log.js';
+import { createSqliteEventLog } from '../completion/sqlite-event-log.js';
 import { createRedisBackend } from './redis-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -21,6 +23,8 @@ export interface JobBackend {
   /** Where cached responses live: shared by every instance on this backend. */
   createResponseCache(): Cache;
   busReady(): boolean;
+  /** The pictureModelingJobUpdated log, on this backend's connections. */
+  createEventLog(limits: EventLogLimits): JobEventLog;
   close(): Promise<void>;
 }
 
@@ -34,6 +38,7 @@ export async function createJobBackend(config: GatewayConfig, log: Logger): Prom
     createLimiter: (name, points, durationSeconds) => new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds }),
     createResponseCache: () => createInMemoryCache(),
     busReady: () => true,
+    createEventLog: (limits) => createSqliteEventLog(config.databasePath, limits),
     close: () => store.close(),
   };
 }

@@ -19,6 +19,7 @@ import { isTerminal } from '../../metastudio/types.js';
 import { mergeUpstream, type JobRecord } from '../model/job-record.js';
 import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
+import { createRedisEventLog } from '../completion/redis-event-log.js';
 
 const PREFIX = 'msgw:';
 const jobKey = (id: string) => `${PREFIX}job:${id}`;
@@ -254,6 +255,7 @@ export function createRedisBackend(url: string, registrationTtlSeconds: number, 
     // The Redis cache speaks the envelop cache interface the Yoga plugin builds on.
     createResponseCache: () => createRedisCache({ redis }) as unknown as Cache,
     busReady: () => publisher.status === 'ready' && subscriber.status === 'ready',
+    createEventLog: (limits) => createRedisEventLog(redis, eventTarget, limits),
     close: () => store.close(),
   };
 }
