@@ -1,0 +1,43 @@
+
+      export type PossibleTypesResultData = {
+  "possibleTypes": {
+    "CreatePictureModelingJobResult": [
+      "MssError",
+      "PictureModelingJobCreated"
+    ],
+    "PictureModelingJobListResult": [
+      "MssError",
+      "PictureModelingJobList"
+    ],
+    "PictureModelingJobResult": [
+      "MssError",
+      "PictureModelingJob"
+    ],
+    "StyleListResult": [
+      "MssError",
+      "StyleList"
+    ]
+  }
+};
+      const result: PossibleTypesResultData = {
+  "possibleTypes": {
+    "CreatePictureModelingJobResult": [
+      "MssError",
+      "PictureModelingJobCreated"
+    ],
+    "PictureModelingJobListResult": [
+      "MssError",
+      "PictureModelingJobList"
+    ],
+    "PictureModelingJobResult": [
+      "MssError",
+      "PictureModelingJob"
+    ],
+    "StyleListResult": [
+      "MssError",
+      "StyleList"
+    ]
+  }
+};
+      export default result;
+    
