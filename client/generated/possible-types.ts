@@ -5,6 +5,9 @@
       "MssError",
       "PictureModelingJobCreated"
     ],
+    "Node": [
+      "PictureModelingJob"
+    ],
     "PictureModelingJobListResult": [
       "MssError",
       "PictureModelingJobList"
@@ -24,6 +27,9 @@
     "CreatePictureModelingJobResult": [
       "MssError",
       "PictureModelingJobCreated"
+    ],
+    "Node": [
+      "PictureModelingJob"
     ],
     "PictureModelingJobListResult": [
       "MssError",

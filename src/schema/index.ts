@@ -8,6 +8,7 @@ import './create-job.js';
 import './queries.js';
 import './subscription.js';
 import './job-updates.js';
+import './jobs-connection.js';
 
 let schema: GraphQLSchema | undefined;
 
