@@ -11,6 +11,8 @@ const config: CodegenConfig = {
   // ESM output: relative imports carry their .js extension.
   emitLegacyCommonJSImports: false,
   generates: {
+    // Apollo Client's InMemoryCache needs the union members to match fragments on them.
+    'client/generated/possible-types.ts': { plugins: ['fragment-matcher'], config: { useExplicitTyping: true } },
     'client/generated/': {
       preset: 'client',
       // persisted-documents.json maps each operation's sha256 hash to its text: the trusted

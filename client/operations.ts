@@ -133,3 +133,27 @@ export const PictureModelingJobCompleted = graphql(`
     }
   }
 `);
+
+/**
+ * Each state change of the caller's jobs (of one job with jobId). Keep the last `cursor`
+ * and pass it as `after` when reconnecting: what was missed comes first, then live events.
+ */
+export const PictureModelingJobUpdated = graphql(`
+  subscription PictureModelingJobUpdated($jobId: ID, $after: String) {
+    pictureModelingJobUpdated(jobId: $jobId, after: $after) {
+      cursor
+      job {
+        id
+        jobId
+        state
+        modelAssetId
+        modelCoverUrl
+        endTime
+        errorInfo {
+          errorCode
+          errorMsg
+        }
+      }
+    }
+  }
+`);

@@ -82,6 +82,18 @@ export interface GatewayConfig {
   limits: LimitsConfig;
   security: SecurityConfig;
   budget: BudgetConfig;
+  // --- clients ---
+  clients: ClientsConfig;
+}
+
+// --- clients ---
+export interface ClientsConfig {
+  /** A `{}` part this often on multipart HTTP subscriptions, so proxies keep them open. */
+  multipartHeartbeatMs: number;
+  /** pictureModelingJobUpdated events are kept this long for `after` replays (at least 24 h). */
+  jobEventsRetentionMs: number;
+  /** At most this many events kept per principal, newest kept. */
+  jobEventsMaxPerPrincipal: number;
 }
 
 export interface ApiKeyEntry {
@@ -324,6 +336,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000)({ default: 3000 }),
       AUTH_JWT_MAX_LIFETIME_SECONDS: int(60, 366 * 86_400)({ default: 86_400 }),
       HEADERS_TIMEOUT_MS: int(100, 300_000)({ default: 15_000 }),
+      // --- clients ---
+      MULTIPART_HEARTBEAT_MS: int(10, 3_600_000)({ default: 5000 }),
+      JOB_EVENTS_RETENTION_HOURS: int(24, 24 * 365)({ default: 24 }),
+      JOB_EVENTS_MAX_PER_PRINCIPAL: int(100, 10_000_000)({ default: 10_000 }),
     },
     { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
   );
@@ -429,6 +445,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUnauthenticatedConnections: e.MAX_UNAUTHENTICATED_CONNECTIONS ?? Math.max(Math.min(e.MAX_CONNECTIONS, 10), Math.ceil(e.MAX_CONNECTIONS / 10)),
       connectionInitTimeoutMs: e.CONNECTION_INIT_TIMEOUT_MS,
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    },
+    // --- clients ---
+    clients: {
+      multipartHeartbeatMs: e.MULTIPART_HEARTBEAT_MS,
+      jobEventsRetentionMs: e.JOB_EVENTS_RETENTION_HOURS * 3_600_000,
+      jobEventsMaxPerPrincipal: e.JOB_EVENTS_MAX_PER_PRINCIPAL,
     },
   };
 }

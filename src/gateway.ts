@@ -21,6 +21,8 @@ import { useStylesCache } from './http/use-styles-cache.js';
 import { useDemoPage } from './http/use-demo-page.js';
 import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
+import { useMultipartSubscriptions } from './http/use-multipart-subscriptions.js';
+import { useSseEventIds } from './http/use-sse-event-ids.js';
 import { useRequestId } from './http/use-request-id.js';
 import { useStreamShare } from './http/use-stream-share.js';
 import { isGraphQLPath, useSingleGraphQLPath } from './http/use-single-graphql-path.js';
@@ -28,6 +30,7 @@ import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
 import { createJobEventBus } from './jobs/completion/event-bus.js';
+import { recordingJobEvents } from './jobs/completion/event-log.js';
 import { createJobService } from './jobs/sync/job-service.js';
 import { startPoller, type Poller } from './jobs/sync/poller.js';
 import { createReconciler } from './jobs/sync/reconciler.js';
@@ -113,7 +116,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     },
   });
 
-  const { store } = backend;
+  const events = backend.createEventLog({ retentionMs: config.clients.jobEventsRetentionMs, maxPerStream: config.clients.jobEventsMaxPerPrincipal });
+  // Every state change stored is also appended to its principal's event log (pictureModelingJobUpdated).
+  const store = recordingJobEvents(backend.store, events, log);
   const bus = createJobEventBus(backend.eventTarget);
   const secret = () => randomBytes(32).toString('hex');
   let callbackSecret: string;
@@ -122,6 +127,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     callbackSecret = config.callbackSecret ?? (await store.getOrCreateSecret('callback', secret));
     relaySecret = config.relaySigningSecret ?? (await store.getOrCreateSecret('relay', secret));
   } catch (error) {
+    await events.close();
     await backend.close();
     throw new Error(`the ${config.redis ? 'Redis' : 'SQLite'} store is not usable: ${(error as Error).message}`, { cause: error });
   }
@@ -151,6 +157,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       ? loadTrustedDocuments(config.trustedDocumentsFile, config.trustedDocumentsOnly)
       : { only: false, get: () => undefined };
   } catch (error) {
+    await events.close();
     await backend.close();
     throw new Error(`TRUSTED_DOCUMENTS_FILE: ${(error as Error).message} (${config.trustedDocumentsFile})`, { cause: error });
   }
@@ -166,6 +173,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     // With authentication off every caller is one principal: only the instance's limit applies.
     uploadSlots: createUploadSlots(config.limits.maxConcurrentUploads, config.auth.enabled ? config.security.maxUploadsPerPrincipal : Infinity),
     bus,
+    events,
     jobs,
     tokens,
     log,
@@ -196,6 +204,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     healthCheckEndpoint: '/health',
     context: ({ principal, requestId, request }): GraphQLContext => {
       const id = requestId ?? randomUUID();
+      const lastEventId = request?.headers.get('last-event-id') ?? undefined;
       return {
         principal: principal ?? ANONYMOUS_PRINCIPAL,
         requestId: id,
@@ -203,6 +212,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
         services,
         loaders: createLoaders(services),
         signal: (request as Request | undefined)?.signal,
+        lastEventId,
       };
     },
     logging: {
@@ -240,6 +250,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
         blockFieldSuggestion: { enabled: !config.introspection },
       }),
       ...(config.introspection ? [] : [useDisableIntrospection()]),
+      // After Yoga's own result processors, which offer subscriptions no multipart answer.
+      useMultipartSubscriptions({ heartbeatMs: config.clients.multipartHeartbeatMs }),
+      useSseEventIds(),
     ],
   });
 
@@ -262,6 +275,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       await relay.drain();
       await relay.close();
       await client.close();
+      await events.close();
       await backend.close();
     },
   };

@@ -5,6 +5,7 @@ import type { Logger } from './observability/logger.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import type { CallbackTokens } from './jobs/webhooks/callback-token.js';
 import type { JobEventBus } from './jobs/completion/event-bus.js';
+import type { JobEventLog } from './jobs/completion/event-log.js';
 import type { JobService } from './jobs/sync/job-service.js';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Reconciler } from './jobs/sync/reconciler.js';
@@ -24,6 +25,8 @@ export interface Services {
   /** MAX_CONCURRENT_UPLOADS on this instance, MAX_UPLOADS_PER_PRINCIPAL of them per principal. */
   uploadSlots: UploadSlots;
   bus: JobEventBus;
+  /** Every state change per principal, for pictureModelingJobUpdated and its replays. */
+  events: JobEventLog;
   jobs: JobService;
   tokens: CallbackTokens;
   log: Logger;

@@ -18,4 +18,6 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** Aborted when an HTTP caller goes away (a create waiting for the budget then leaves its queue). */
   signal?: AbortSignal | undefined;
+  /** SSE's Last-Event-ID header: where a reconnecting EventSource left off. */
+  lastEventId?: string | undefined;
 }

@@ -8,6 +8,8 @@ import './create-job.js';
 import './queries.js';
 import './subscription.js';
 import './create-queue.js';
+import './job-updates.js';
+import './jobs-connection.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -2,6 +2,9 @@ import { JOB_STATES } from '../metastudio/types.js';
 import type { JobRecord } from '../jobs/model/job-record.js';
 import { DigitalAssetRef } from './asset.js';
 import { builder } from './builder.js';
+import { GatewayErrorCode, isMetaStudioError } from '../errors.js';
+import { subscriptionError } from '../jobs/completion/completion-stream.js';
+import { loadVisibleJob } from './loaders.js';
 
 export const JobStateEnum = builder.enumType('PictureModelingJobState', {
   values: JOB_STATES,
@@ -17,9 +20,21 @@ const ErrorInfoRef = builder
     }),
   });
 
-export const PictureModelingJobRef = builder.objectRef<JobRecord>('PictureModelingJob').implement({
+export const PictureModelingJobRef = builder.objectRef<JobRecord>('PictureModelingJob');
+
+builder.node(PictureModelingJobRef, {
+  id: { resolve: (j) => j.jobId, description: 'Equals jobId, so normalized client caches (Apollo Client, urql Graphcache, Relay) merge updates' },
+  // node(id:) and nodes(ids:) read like pictureModelingJob: the caller's jobs only, and
+  // another principal's job costs nothing upstream and reads exactly like an unknown id.
+  loadWithoutCache: async (id, ctx) => {
+    try {
+      return await loadVisibleJob(ctx.loaders, ctx.principal, id);
+    } catch (error) {
+      if (isMetaStudioError(error) && (error.code === GatewayErrorCode.JOB_NOT_FOUND || (error.origin === 'UPSTREAM' && error.httpStatus === 404))) return null;
+      throw isMetaStudioError(error) ? subscriptionError(error) : error;
+    }
+  },
   fields: (t) => ({
-    id: t.exposeID('jobId', { description: 'Equals jobId, so normalized client caches (Apollo Client, urql Graphcache) merge updates' }),
     jobId: t.exposeID('jobId'),
     state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
     name: t.string({ nullable: true, resolve: (j) => j.name }),

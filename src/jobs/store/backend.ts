@@ -9,6 +9,8 @@ import type { GatewayConfig } from '../../config.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayStore } from './store.js';
 import { createMemorySlotClock, type SlotClock } from '../../budget/slot-clock.js';
+import type { EventLogLimits, JobEventLog } from '../completion/event-log.js';
+import { createSqliteEventLog } from '../completion/sqlite-event-log.js';
 import { createRedisBackend } from './redis-store.js';
 import type { RedisClient } from './redis-connection.js';
 import { createSqliteStore } from './sqlite-store.js';
@@ -27,6 +29,8 @@ export interface JobBackend {
   busReady(): boolean;
   /** The Redis connection (a Cluster client on a Cluster) when the backend is Redis: other shared state may live there too. */
   redis?: RedisClient;
+  /** The pictureModelingJobUpdated log, on this backend's connections. */
+  createEventLog(limits: EventLogLimits): JobEventLog;
   close(): Promise<void>;
 }
 
@@ -41,6 +45,7 @@ export async function createJobBackend(config: GatewayConfig, log: Logger): Prom
     createResponseCache: () => createInMemoryCache(),
     createSlotClock: () => createMemorySlotClock(),
     busReady: () => true,
+    createEventLog: (limits) => createSqliteEventLog(config.databasePath, limits),
     close: () => store.close(),
   };
 }

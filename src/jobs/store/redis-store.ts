@@ -31,6 +31,7 @@ import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
 import { createRedisSlotClock } from '../../budget/slot-clock.js';
 import { connectRedis, type RedisClient } from './redis-connection.js';
+import { createRedisEventLog } from '../completion/redis-event-log.js';
 
 /** How long a create waits for its intent to reach a replica before it is refused. */
 export const WAIT_TIMEOUT_MS = 2000;
@@ -304,6 +305,7 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
     createResponseCache: () => (cluster ? createInMemoryCache() : (createRedisCache({ redis: redis as Redis }) as unknown as Cache)),
     createSlotClock: () => createRedisSlotClock(redis),
     busReady: () => eventTarget.ready(),
+    createEventLog: (limits) => createRedisEventLog(redis, eventTarget, limits),
     close: () => store.close(),
   };
 }
