@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks startup soak] [--runs=N]`: each figure is
+ * `npm run bench [-- uploads peers subscriptions cluster callbacks startup soak] [--runs=N]`: each figure is
  * a ratio against a baseline measured in the same run, or a measured size; results go to
  * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
  * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) runs only when named.
@@ -24,6 +24,8 @@ const part = <R>(name: string, byDefault: boolean, run: () => Promise<R>, report
 
 const PARTS = [
   part('uploads', true, () => benchUploads({ runs: runsArg() }), reportUploads),
+  // Memory beside the peers only: the peak RSS growth part of `uploads`.
+  part('peers', false, () => benchUploads({ runs: runsArg(), memoryOnly: true }), reportUploads),
   part('subscriptions', true, benchSubscriptions, reportSubscriptions),
   part('cluster', true, benchCluster, reportCluster),
   part('callbacks', true, () => benchCallbacks(), reportCallbacks),
