@@ -20,6 +20,7 @@ import { useDemoPage } from './http/use-demo-page.js';
 import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
+import { useWellFormedRequests } from './http/use-well-formed-requests.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
@@ -193,6 +194,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       // After the trusted documents: a document sent by id has its text by then.
       ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),
       useStreamingUploads({ maxFileBytes: config.maxUploadBytes, maxFiles: QUERY_LIMITS.maxBatch, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
+      // After every plugin that sets a request parser, so it sees the one that will run.
+      useWellFormedRequests(),
       useBodyLimit(MAX_JSON_BODY_BYTES),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
