@@ -20,6 +20,8 @@ import { useDemoPage } from './http/use-demo-page.js';
 import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useRequestId } from './http/use-request-id.js';
+import { createAccessLog, type AccessLog } from './observability/access-log.js';
+import { createUpstreamHealth } from './observability/upstream-health.js';
 import { useWellFormedRequests } from './http/use-well-formed-requests.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
@@ -72,6 +74,8 @@ export interface Gateway {
   services: Services;
   authenticator: Authenticator;
   trustedDocuments: TrustedDocuments;
+  /** One line per HTTP request and WebSocket connection; the transports report to it. */
+  accessLog: AccessLog;
   ready(): Promise<boolean>;
   relay: Relay;
   poller: Poller;
@@ -83,6 +87,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const log = deps.logger ?? createLogger(config.logLevel);
   const metrics: GatewayMetrics = createMetrics();
   const instanceId = randomUUID();
+  const accessLog = createAccessLog(log, metrics.refusals);
+  const upstreamHealth = createUpstreamHealth({ registry: metrics.registry, log });
   const client = createMetaStudioClient({
     endpoint: deps.upstream.endpoint,
     projectId: deps.upstream.projectId,
@@ -93,6 +99,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     onCall: ({ operation, status, durationMs, requestId }) => {
       metrics.upstreamCalls.inc({ operation, status: String(status) });
       metrics.upstreamSeconds.observe({ operation }, durationMs / 1000);
+      upstreamHealth.observe({ operation, status });
       log.debug({ operation, status, durationMs: Math.round(durationMs), upstreamRequestId: requestId }, 'upstream call');
     },
   });
@@ -184,6 +191,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     plugins: [
       useOperationTracing(),
       useRequestId(),
+      accessLog.plugin(),
       useUnreadBodyDrain(),
       useReadyEndpoint('/ready', ready),
       useMetricsEndpoint('/metrics', metrics.registry),
@@ -216,6 +224,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     services,
     authenticator,
     trustedDocuments,
+    accessLog,
     ready,
     relay,
     poller,

@@ -45,6 +45,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
     (req: IncomingMessage, res: ServerResponse) => {
       inFlight.add(res);
       res.once('close', () => inFlight.delete(res));
+      gateway.accessLog.http(req, res);
       lingerAfterEarlyAnswer(req, res, linger);
       if ((req.headers.accept ?? '').includes('text/event-stream')) {
         if (!connections.tryOpen('sse')) {
