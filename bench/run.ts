@@ -1,14 +1,9 @@
 /**
- * `npm run bench [-- uploads subscriptions cluster callbacks startup soak hostile budget reads failover] [--runs=N]`:
+ * `npm run bench [-- uploads peers subscriptions cluster callbacks startup soak hostile budget reads failover] [--runs=N]`:
  * each figure is a ratio against a baseline measured in the same run, or a measured size; results go to
  * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
  * sweep N times (default 5). The soak (5 minutes, `--seconds=N`), the hostile uploads, the budget
  * (about 90 s; `--runs=N`, default 2), the reads and the failover benches run only when named.
- * `npm run bench [-- uploads subscriptions cluster callbacks startup soak failover] [--runs=N]`: each figure is
- * a ratio against a baseline measured in the same run, or a measured size; results go to
- * stdout and to bench/results/latest.json. `--runs=N` repeats the interleaved upload latency
- * sweep N times (default 5). The soak (5 minutes, `--seconds=N`) and the Redis failover
- * (five primary kills on Sentinel and on Cluster, `--runs=N`) run only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchBudget, reportBudget } from './budget.js';
@@ -34,6 +29,8 @@ const part = <R>(name: string, byDefault: boolean, run: () => Promise<R>, report
 
 const PARTS = [
   part('uploads', true, () => benchUploads({ runs: runsArg() }), reportUploads),
+  // Memory beside the peers only: the peak RSS growth part of `uploads`.
+  part('peers', false, () => benchUploads({ runs: runsArg(), memoryOnly: true }), reportUploads),
   part('subscriptions', true, benchSubscriptions, reportSubscriptions),
   part('cluster', true, benchCluster, reportCluster),
   part('callbacks', true, () => benchCallbacks(), reportCallbacks),

@@ -8,6 +8,8 @@
  * Then peak RSS growth of each server for 32 x 8 MiB and 50 x 20 MB concurrent uploads (as
  * many times), and the gateway's aggregate throughput for 10 x 100 MB.
  *
+ * `npm run bench -- peers` measures only the peak RSS growth, beside the floor's and Apollo's.
+ *
  * BENCH_SIZES (bytes, comma-separated), BENCH_SAMPLES and BENCH_LATENCY_ONLY=1 narrow it
  * while working on one figure.
  */
@@ -156,11 +158,11 @@ async function latencyRun(servers: Record<Server, GatewayProcess>, direct: Retur
   return out;
 }
 
-export async function benchUploads(options: { runs?: number | undefined } = {}): Promise<UploadBenchResult> {
+export async function benchUploads(options: { runs?: number | undefined; memoryOnly?: boolean } = {}): Promise<UploadBenchResult> {
   const runCount = options.runs ?? 5;
   const filler = Buffer.alloc(MB, 0x55);
   const runs: LatencyRun[][] = [];
-  {
+  if (!options.memoryOnly) {
     const { emulator, servers, stop } = await startAll({}, {});
     await emulator.control('latency', { ms: UPSTREAM_LATENCY_MS });
     const direct = upstreamFromEnv({ EMULATOR_URL: emulator.url, METASTUDIO_PROJECT_ID: emulator.config.projectId, CLOUD_SDK_AK: emulator.config.ak, CLOUD_SDK_SK: emulator.config.sk });
@@ -194,6 +196,7 @@ export async function benchUploads(options: { runs?: number | undefined } = {}):
     }
     rss.push({ uploads, sizeMB, growthMB });
   }
+  if (options.memoryOnly) return { upstreamLatencyMs: UPSTREAM_LATENCY_MS, runs, rss, throughput: undefined };
 
   // Aggregate throughput of the gateway alone.
   const emulator = await startEmulatorProcess({ EMULATOR_MAX_PHOTO_BYTES: String(200 * MB) });

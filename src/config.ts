@@ -11,6 +11,12 @@ import { DEFAULT_RATE_LIMITS_TEXT, parseRateLimits, type RateLimits } from './bu
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** One line per problem, each starting with the variable it names. */
+  readonly problems: readonly string[];
+  constructor(message: string, problems: readonly string[] = [message]) {
+    super(message);
+    this.problems = problems;
+  }
 }
 
 export interface UpstreamConfig {
@@ -265,10 +271,13 @@ export function parseApiKeysFile(text: string): ApiKeyEntry[] {
 }
 
 /**
- * @throws ConfigError with one line naming the first bad variable.
+ * @throws ConfigError listing every problem at once, one line each, each naming its variable.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  const e = cleanEnv(
+  const problems: string[] = [];
+  // A plain copy: envalid's own object throws when an invalid variable is read, and the
+  // checks across variables below run (and report) even when some are invalid.
+  const e = { ...cleanEnv(
     env,
     {
       PORT: int(0, 65535)({ default: 4000 }),
@@ -341,16 +350,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       JOB_EVENTS_RETENTION_HOURS: int(24, 24 * 365)({ default: 24 }),
       JOB_EVENTS_MAX_PER_PRINCIPAL: int(100, 10_000_000)({ default: 10_000 }),
     },
-    { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
-  );
+    // Collected rather than thrown, so the checks across variables below report theirs too.
+    { reporter: ({ errors }) => problems.push(...describeErrors(errors as Record<string, Error | undefined>, env)) },
+  ) };
 
   const remote = e.METASTUDIO_ENDPOINT !== undefined || e.METASTUDIO_REGION !== undefined;
   if (remote) {
-    if (e.METASTUDIO_PROJECT_ID === undefined) throw new ConfigError('METASTUDIO_PROJECT_ID: required when METASTUDIO_ENDPOINT or METASTUDIO_REGION is set');
+    if (e.METASTUDIO_PROJECT_ID === undefined) problems.push('METASTUDIO_PROJECT_ID: required when METASTUDIO_ENDPOINT or METASTUDIO_REGION is set');
     const hasKeys = e.CLOUD_SDK_AK !== undefined && e.CLOUD_SDK_SK !== undefined;
     if (!hasKeys && e.METASTUDIO_IAM_TOKEN === undefined) {
       const missing = e.CLOUD_SDK_AK === undefined ? 'CLOUD_SDK_AK' : 'CLOUD_SDK_SK';
-      throw new ConfigError(`${missing}: required (with its pair) when METASTUDIO_ENDPOINT or METASTUDIO_REGION is set, unless METASTUDIO_IAM_TOKEN is given`);
+      problems.push(`${missing}: required (with its pair) when METASTUDIO_ENDPOINT or METASTUDIO_REGION is set, unless METASTUDIO_IAM_TOKEN is given`);
     }
   }
   let apiKeys: ApiKeyEntry[] = [];
@@ -359,25 +369,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKeys = parseApiKeysFile(readFileSync(e.AUTH_API_KEYS_FILE, 'utf8'));
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-      throw new ConfigError(`AUTH_API_KEYS_FILE: ${reason} (${e.AUTH_API_KEYS_FILE})`);
+      problems.push(`AUTH_API_KEYS_FILE: ${reason} (${e.AUTH_API_KEYS_FILE})`);
     }
   }
-  if (e.TRUSTED_DOCUMENTS_ONLY && !existsSync(e.TRUSTED_DOCUMENTS_FILE)) {
-    throw new ConfigError(`TRUSTED_DOCUMENTS_FILE: file not found (${e.TRUSTED_DOCUMENTS_FILE}); TRUSTED_DOCUMENTS_ONLY needs the manifest (npm run codegen writes it)`);
+  if (e.TRUSTED_DOCUMENTS_ONLY && e.TRUSTED_DOCUMENTS_FILE !== undefined && !existsSync(e.TRUSTED_DOCUMENTS_FILE)) {
+    problems.push(`TRUSTED_DOCUMENTS_FILE: file not found (${e.TRUSTED_DOCUMENTS_FILE}); TRUSTED_DOCUMENTS_ONLY needs the manifest (npm run codegen writes it)`);
   }
   if (e.AUTH_JWT_JWKS_URL !== undefined && e.AUTH_JWT_SECRET !== undefined) {
-    throw new ConfigError('AUTH_JWT_SECRET: set either AUTH_JWT_JWKS_URL or AUTH_JWT_SECRET, not both');
+    problems.push('AUTH_JWT_SECRET: set either AUTH_JWT_JWKS_URL or AUTH_JWT_SECRET, not both');
   }
   const authConfigured = e.AUTH_JWT_JWKS_URL !== undefined || e.AUTH_JWT_SECRET !== undefined || e.AUTH_API_KEYS_FILE !== undefined;
   // Secure by default: a real (paid) upstream is never open to strangers by accident.
   if (remote && !authConfigured && !e.AUTH_DISABLED) {
-    throw new ConfigError(
+    problems.push(
       'AUTH_JWT_JWKS_URL: authentication is required with a real upstream (set AUTH_JWT_JWKS_URL, AUTH_JWT_SECRET or AUTH_API_KEYS_FILE, or AUTH_DISABLED=true to serve everyone as anonymous)',
     );
   }
   if ((e.CLOUD_SDK_AK === undefined) !== (e.CLOUD_SDK_SK === undefined)) {
-    throw new ConfigError(`${e.CLOUD_SDK_AK === undefined ? 'CLOUD_SDK_AK' : 'CLOUD_SDK_SK'}: must be set together with its pair`);
+    problems.push(`${e.CLOUD_SDK_AK === undefined ? 'CLOUD_SDK_AK' : 'CLOUD_SDK_SK'}: must be set together with its pair`);
   }
+
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
 
   return {
     port: e.PORT,
@@ -455,12 +467,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-function reportFirst(errors: Record<string, Error | undefined>, env: Record<string, string | undefined>): void {
-  const [name, error] = Object.entries(errors).find(([, err]) => err) ?? [];
-  if (!name || !error) return;
-  const raw = env[name];
-  const shown = raw === undefined || SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
-  throw new ConfigError(`${name}: ${error.message}${shown}`);
+/** One line per bad variable, naming it; a secret's value is never shown. */
+function describeErrors(errors: Record<string, Error | undefined>, env: Record<string, string | undefined>): string[] {
+  return Object.entries(errors).flatMap(([name, error]) => {
+    if (!error) return [];
+    const raw = env[name];
+    const shown = raw === undefined || SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
+    return [`${name}: ${error.message}${shown}`];
+  });
+}
+
+function reportAll(errors: Record<string, Error | undefined>, env: Record<string, string | undefined>): void {
+  const problems = describeErrors(errors, env);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'), problems);
 }
 
 export interface EmulatorConfig {
@@ -492,7 +511,7 @@ export function loadEmulatorConfig(env: Record<string, string | undefined> = pro
       EMULATOR_MAX_PHOTO_BYTES: int(1, 2 ** 40)({ default: 10485760 }),
       EMULATOR_CONTROL_API: bool({ default: false }),
     },
-    { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
+    { reporter: ({ errors }) => reportAll(errors as Record<string, Error | undefined>, env) },
   );
   return {
     port: e.EMULATOR_PORT,
@@ -532,7 +551,7 @@ export function loadBudgetConfig(env: Record<string, string | undefined>): Budge
       UPSTREAM_QUEUE_MAX: int(0, 1_000_000)({ default: 1000 }),
       EMULATOR_RATE_LIMITS: rateLimitsOrOff({ default: parseRateLimits(DEFAULT_RATE_LIMITS_TEXT) }),
     },
-    { reporter: ({ errors }) => reportFirst(errors as Record<string, Error | undefined>, env) },
+    { reporter: ({ errors }) => reportAll(errors as Record<string, Error | undefined>, env) },
   );
   return {
     limits: e.UPSTREAM_RATE_LIMITS,

@@ -26,6 +26,9 @@ import { useSseEventIds } from './http/use-sse-event-ids.js';
 import { useRequestId } from './http/use-request-id.js';
 import { useStreamShare } from './http/use-stream-share.js';
 import { isGraphQLPath, useSingleGraphQLPath } from './http/use-single-graphql-path.js';
+import { createAccessLog, type AccessLog } from './observability/access-log.js';
+import { createUpstreamHealth } from './observability/upstream-health.js';
+import { useWellFormedRequests } from './http/use-well-formed-requests.js';
 import { loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
@@ -81,6 +84,8 @@ export interface Gateway {
   /** Long-lived connections (graphql-ws, SSE): the instance's limit and the fair shares within it. */
   connections: ConnectionLimit;
   trustedDocuments: TrustedDocuments;
+  /** One line per HTTP request and WebSocket connection; the transports report to it. */
+  accessLog: AccessLog;
   ready(): Promise<boolean>;
   relay: Relay;
   poller: Poller;
@@ -101,6 +106,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     log,
     metrics: metrics.budget,
   });
+  const accessLog = createAccessLog(log, metrics.refusals);
+  const upstreamHealth = createUpstreamHealth({ registry: metrics.registry, log });
   const client = createMetaStudioClient({
     budget,
     endpoint: deps.upstream.endpoint,
@@ -112,6 +119,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     onCall: ({ operation, status, durationMs, requestId }) => {
       metrics.upstreamCalls.inc({ operation, status: String(status) });
       metrics.upstreamSeconds.observe({ operation }, durationMs / 1000);
+      upstreamHealth.observe({ operation, status });
       log.debug({ operation, status, durationMs: Math.round(durationMs), upstreamRequestId: requestId }, 'upstream call');
     },
   });
@@ -225,6 +233,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       useOperationTracing(),
       useRequestId(),
       useVaryOrigin(config.corsOrigins),
+      accessLog.plugin(),
       useUnreadBodyDrain(),
       useReadyEndpoint('/ready', ready),
       useMetricsEndpoint('/metrics', metrics.registry),
@@ -240,6 +249,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       // After the trusted documents: a document sent by id has its text by then.
       ...(config.stylesCacheTtlMs > 0 ? [useStylesCache(config.stylesCacheTtlMs, backend.createResponseCache(), (error) => log.warn({ err: (error as Error).message }, 'response cache unavailable'))] : []),
       useStreamingUploads({ maxFileBytes: config.maxUploadBytes, maxFiles: QUERY_LIMITS.maxBatch, idleTimeoutMs: config.limits.uploadIdleTimeoutMs }),
+      // After every plugin that sets a request parser, so it sees the one that will run.
+      useWellFormedRequests(),
       useBodyLimit(MAX_JSON_BODY_BYTES),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
@@ -264,6 +275,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     authenticator,
     connections,
     trustedDocuments,
+    accessLog,
     ready,
     relay,
     poller,

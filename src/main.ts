@@ -1,7 +1,9 @@
 /**
  * `npm start`: the gateway, plus an embedded MetaStudio emulator when no upstream is
- * configured. Prints the URLs it serves; SIGTERM/SIGINT drain and exit 0.
+ * configured. Prints the URLs it serves; SIGTERM/SIGINT drain and exit 0. `--help` and
+ * `--version` print and exit without starting anything.
  */
+import { helpText, parseArguments, versionText } from './cli.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Emulator } from './emulator/create-emulator.js';
 import { createGateway } from './gateway.js';
@@ -11,12 +13,20 @@ import { startOtlpTracing } from './observability/tracing.js';
 import { startServer, type RunningServer } from './server.js';
 
 async function main(): Promise<void> {
+  const command = parseArguments(process.argv.slice(2));
+  if (command.kind === 'help') return void process.stdout.write(helpText());
+  if (command.kind === 'version') return void process.stdout.write(versionText());
+  if (command.kind === 'unknown') {
+    process.stderr.write(`Unknown argument ${JSON.stringify(command.argument)}: settings are environment variables (see --help)\n`);
+    process.exit(2);
+  }
   let config;
   try {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`Invalid configuration: ${error.message}\n`);
+      // Every problem at once, one line each, each naming its variable.
+      process.stderr.write(error.problems.map((problem) => `Invalid configuration: ${problem}\n`).join(''));
       process.exit(1);
     }
     throw error;

@@ -70,6 +70,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
     (req: IncomingMessage, res: ServerResponse) => {
       inFlight.add(res);
       res.once('close', () => inFlight.delete(res));
+      gateway.accessLog.http(req, res);
       lingerAfterEarlyAnswer(req, res, linger);
       if (isEventStreamRequest(req.headers.accept)) {
         if (!connections.tryOpen('sse')) {

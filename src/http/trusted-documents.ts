@@ -46,6 +46,8 @@ export function useTrustedDocuments(documents: TrustedDocuments): Plugin {
     allowArbitraryOperations: !documents.only,
     customErrors: {
       persistedQueryOnly: () => createGraphQLError(ONLY_TRUSTED_MESSAGE, { extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } } }),
+      // Neither a query nor an id: a malformed request, as GraphQL over HTTP says (400).
+      keyNotFound: () => createGraphQLError('No operation: send "query" (a string) or a "documentId"', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } }),
       notFound: () => createGraphQLError('Unknown documentId: not a trusted document of this gateway', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } }),
     },
   }) as Plugin;

@@ -25,7 +25,7 @@ function cacheableRequest(request: Request | undefined): boolean {
 }
 
 /** Only a document that names the styles can have a result worth caching. */
-const namesStyles = (query: string | undefined) => (query ?? '').includes(STYLES_FIELD);
+const namesStyles = (query: unknown) => typeof query === 'string' && query.includes(STYLES_FIELD);
 
 /** Types whose presence keeps a result out of the cache. */
 const NEVER_CACHED = ['MssError', 'PictureModelingJob', 'PictureModelingJobList', 'PictureModelingJobCreated', 'PictureModelingJobErrorInfo', 'DigitalAsset'];

@@ -11,11 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
-import { createMemoryReleaser } from './release-relayed-memory.js';
 import { letGoIfUntaken, takeStream, uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
-
-/** Garbage collection is per process, and so is the count of bytes relayed since the last one. */
-const releaser = createMemoryReleaser();
 
 export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
@@ -112,16 +108,10 @@ export async function createJobFromUpload(
  * aborted before its last byte, so MetaStudio never sees a complete create.
  */
 async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
-  const tracked = releaser.track();
   try {
-    for await (const chunk of body) {
-      yield chunk;
-      tracked.passed(chunk.length);
-    }
+    for await (const chunk of body) yield chunk;
     await facts?.complete;
   } catch (error) {
     throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
-  } finally {
-    tracked.close();
   }
 }

@@ -21,6 +21,7 @@ import { documentIdOf, ONLY_TRUSTED_MESSAGE } from '../http/trusted-documents.js
 import type { ConnectionLimit } from '../http/connection-limit.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { broadcastKey } from '../schema/subscription.js';
+import { closeCodeOf, webSocketReportingClientFaults } from './report-client-faults.js';
 import { createSubscriptionSharing } from './share-subscriptions.js';
 
 /** Like an HTTP body: a bigger graphql-ws message is refused by ws itself (close 1009). */
@@ -72,19 +73,32 @@ export function attachGraphQLWs(
   const { yoga, authenticator } = gateway;
   const { metrics, log } = gateway.services;
   const { config, connections } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
+  const { accessLog } = gateway;
   /** What each socket holds of the connection shares, given back when it closes. */
   const shares = new WeakMap<WebSocket, SocketShare>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WS_MESSAGE_BYTES,
+    WebSocket: webSocketReportingClientFaults((ws, fault) =>
+      fault.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+        ? accessLog.refused(ws, 'ws_message_too_large', { closeCode: closeCodeOf(fault), limitBytes: MAX_WS_MESSAGE_BYTES })
+        : accessLog.refused(ws, 'ws_protocol_error', { closeCode: closeCodeOf(fault), code: fault.code }),
+    ),
+  });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (status: number, reason: string) => {
+      accessLog.upgradeRefused(req, status);
+      refuseUpgrade(socket, status, reason);
+    };
     const pathname = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (pathname !== GRAPHQL_ENDPOINT) return refuseUpgrade(socket, 404, 'Not Found');
+    if (pathname !== GRAPHQL_ENDPOINT) return refuse(404, 'Not Found');
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     if (!isAllowedSocketOrigin(origin, options.ownOrigins(), config.corsOrigins)) {
       metrics.refusals.inc({ reason: 'forbidden_origin' });
-      return refuseUpgrade(socket, 403, 'Forbidden');
+      return refuse(403, 'Forbidden');
     }
-    if (!connections.tryOpen('ws')) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (!connections.tryOpen('ws')) return refuse(503, 'Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Until its connection_init is accepted a socket is a stranger's: strangers get a share, not every slot.
       const held: SocketShare = {
@@ -92,6 +106,7 @@ export function attachGraphQLWs(
         principal: undefined,
       };
       shares.set(ws, held);
+      accessLog.webSocket(req, ws);
       ws.once('close', () => {
         held.settleStranger();
         if (held.principal !== undefined) connections.unclaim(held.principal);
@@ -169,6 +184,7 @@ export function attachGraphQLWs(
           held.principal = result.principal.id;
         }
         ctx.extra.principal = result.principal;
+        accessLog.notePrincipal(ctx.extra.request, result.principal.id);
         ctx.extra.connectionId = randomUUID();
         const expiresAt = result.principal.expiresAt;
         if (expiresAt !== undefined) {
