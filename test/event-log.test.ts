@@ -4,11 +4,12 @@
  * a bound per principal, and streams that do not mix principals.
  */
 import { join } from 'node:path';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compareCursors, type JobEventLog } from '../src/jobs/completion/event-log.js';
 import { createRedisEventLog } from '../src/jobs/completion/redis-event-log.js';
+import { createRedisEventTarget } from '../src/jobs/completion/redis-event-target.js';
+import { createLogger } from '../src/observability/logger.js';
 import { createSqliteEventLog } from '../src/jobs/completion/sqlite-event-log.js';
 import type { JobRecord } from '../src/jobs/model/job-record.js';
 import type { JobState } from '../src/metastudio/types.js';
@@ -56,13 +57,13 @@ describe.each([
       const [client, publisher, subscriber] = [new Redis(redis.url), new Redis(redis.url), new Redis(redis.url)];
       clients.push(client, publisher, subscriber);
       await client.flushall();
-      const target = createRedisEventTarget({ publishClient: publisher, subscribeClient: subscriber }) as unknown as EventTarget;
+      const target = createRedisEventTarget({ publisher, subscriber, sharded: false, log: createLogger('silent') });
       const listening: Listening = (stream) =>
         vi.waitFor(async () => {
           const [, count] = (await client.call('PUBSUB', 'NUMSUB', `pictureModelingJobUpdated:{${stream}}`)) as [string, number];
           expect(count).toBe(1);
         });
-      return [createRedisEventLog(client, target, limits), listening];
+      return [createRedisEventLog(client, target, limits, false), listening];
     },
   ],
 ])('job event log on %s', (_name, create) => {

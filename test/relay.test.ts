@@ -24,7 +24,6 @@ beforeAll(async () => {
   // One of alice's jobs ends, for the state filter; terminal jobs are read from the store.
   h.emulator.world.force(alices[1]!, 'SUCCEED');
   await h.gateway.services.jobs.refresh(alices[1]!);
-  await h.gateway.services.links.drain();
 });
 afterAll(async () => {
   await h.close();

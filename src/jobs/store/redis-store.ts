@@ -305,7 +305,7 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
     createResponseCache: () => (cluster ? createInMemoryCache() : (createRedisCache({ redis: redis as Redis }) as unknown as Cache)),
     createSlotClock: () => createRedisSlotClock(redis),
     busReady: () => eventTarget.ready(),
-    createEventLog: (limits) => createRedisEventLog(redis, eventTarget, limits),
+    createEventLog: (limits) => createRedisEventLog(redis, eventTarget, limits, cluster),
     close: () => store.close(),
   };
 }
