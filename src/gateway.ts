@@ -23,6 +23,7 @@ import { useReadyEndpoint } from './http/use-ready-endpoint.js';
 import { useMetricsEndpoint } from './http/use-metrics-endpoint.js';
 import { useMultipartSubscriptions } from './http/use-multipart-subscriptions.js';
 import { useSseEventIds } from './http/use-sse-event-ids.js';
+import { useFormCsrf } from './http/use-form-csrf.js';
 import { useRequestId } from './http/use-request-id.js';
 import { useStreamShare } from './http/use-stream-share.js';
 import { isGraphQLPath, useSingleGraphQLPath } from './http/use-single-graphql-path.js';
@@ -244,6 +245,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       // Before every plugin whose request parser reads the body.
       useAuthentication(authenticator, { metrics }),
       useCredentialExpiry(),
+      useFormCsrf(),
       useStreamShare(connections, perPrincipalConnections),
       useTrustedDocuments(trustedDocuments),
       // After the trusted documents: a document sent by id has its text by then.

@@ -39,6 +39,8 @@ function answerShuttingDown(res: ServerResponse, corsOrigins: readonly string[])
     });
     res.once('finish', () => {
       clearTimeout(timer);
+      // What was still reading the request (an upload, and the upstream create it feeds) stops now.
+      res.req.destroy();
       resolve();
     });
     const origin = res.req.headers.origin;

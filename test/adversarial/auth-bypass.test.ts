@@ -4,6 +4,8 @@
  * 401 or 404, and MetaStudio never hears of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startHarness } from '../support/harness.js';
 import { makePng } from '../support/images.js';
 import { CREATE_MUTATION, encodeParts } from '../support/multipart.js';
 import { mintHs256, rawRequest, startGuardedGateway, type GuardedGateway } from './attacker.js';
@@ -95,6 +97,37 @@ describe('a stranger without credentials on every spelling of /graphql', () => {
       expect(gw.emulator.calls).toEqual([]);
     });
   }
+
+  it('graphql-ws: an upgrade on any variant is 404; on /graphql without credentials it is closed 4403', async () => {
+    const statusOfUpgrade = (path: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${gw.url.replace('http', 'ws')}${path}`, 'graphql-transport-ws');
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));
+        ws.on('close', (code) => resolve(code));
+        ws.on('error', () => {});
+      });
+    for (const path of PATH_VARIANTS.filter((p) => p !== '/graphql' && !p.includes('..') && !p.includes('/.'))) expect([path, await statusOfUpgrade(path)]).toEqual([path, 404]);
+    expect(await statusOfUpgrade('/graphql')).toBe(4403);
+    expect(gw.emulator.calls).toEqual([]);
+  });
+
+  it('with authentication off, a plain HTML form (no CSRF header) cannot create: 403, nothing upstream', async () => {
+    const open = await startHarness({ sharedEmulator: gw.emulator });
+    try {
+      const before = gw.emulator.calls.length;
+      const form = TRANSPORTS['HTML form (no CSRF header)']!('/graphql');
+      const refused = await rawRequest(open.url, form);
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('CSRF_PREVENTION');
+      expect(gw.emulator.calls.length).toBe(before);
+      // A client that can set headers (not a cross-site form) still may.
+      const allowed = await rawRequest(open.url, { ...form, headers: { ...form.headers, 'x-graphql-yoga-csrf': '1' } });
+      expect(JSON.parse(allowed.body).data.createPictureModelingJobFromUrl.__typename).toBe('PictureModelingJobCreated');
+    } finally {
+      await open.close();
+    }
+  });
 
   it('GraphiQL is not served off the GraphQL path either', async () => {
     for (const path of ['/x/graphql', '/graphql/', '//graphql']) {

@@ -81,12 +81,13 @@ describe('the WebSocket Origin check', () => {
 });
 
 describe('shutdown', () => {
-  it('an upload still running after the grace period is answered 503, not cut', async () => {
-    const own = await startHarness({ env: { UPLOAD_IDLE_TIMEOUT_MS: '2000' }, sharedEmulator: h.emulator });
+  it('an upload still running after the grace period is answered 503, not cut, and its upstream create is aborted at once', async () => {
+    const own = await startHarness({ env: { UPLOAD_IDLE_TIMEOUT_MS: '60000' }, sharedEmulator: h.emulator });
+    const name = `shutdown-${Date.now()}`;
     const url = new URL(own.url);
     const photo = makePng(64, 64, 50_000);
     const { body, contentType } = encodeParts([
-      { name: 'operations', value: JSON.stringify({ query: CREATE_MUTATION, variables: { input: { file: null, styleId: 'system_female_001', name: `shutdown-${Date.now()}` } } }) },
+      { name: 'operations', value: JSON.stringify({ query: CREATE_MUTATION, variables: { input: { file: null, styleId: 'system_female_001', name } } }) },
       { name: 'map', value: JSON.stringify({ 0: ['variables.input.file'] }) },
       { name: '0', value: photo, filename: 'a.png', type: 'image/png' },
     ]);
@@ -104,8 +105,10 @@ describe('shutdown', () => {
     await expect.poll(() => statusOf(answer), { timeout: 5000 }).toBe(503);
     expect(answer).toContain('SHUTTING_DOWN');
     socket.destroy();
-    // The upstream create it began is aborted by the idle timeout (2 s here), so the gateway can close.
+    // The upstream create it began was aborted with the request (not left to the 60 s idle timeout): the gateway closes now.
     await own.gateway.close();
+    await expect.poll(() => h.emulator.inFlight(), { timeout: 5000 }).toBe(0);
+    expect(h.emulator.calls.filter((c) => c.operation === 'CreatePictureModelingJob' && c.status === 200 && (c.body as { name?: string } | undefined)?.name === name)).toEqual([]);
   });
 });
 
