@@ -190,17 +190,33 @@ return {lowered, tostring(rate)}`;
 /** Hash-tagged, so every operation's key lives in one Cluster slot. */
 export const budgetKey = (operation: BudgetOperation) => `{budget}:${operation}`;
 
-/** Several instances: the state lives in Redis and every change is one script. */
-export function createRedisSlotClock(redis: ScriptRunner): SlotClock {
+/**
+ * Several instances: the state lives in Redis and every change is one script. While Redis
+ * cannot be reached, each instance paces its own calls in memory (`fallback`), so reads it
+ * can still serve are not refused for want of the budget's store; should that exceed the
+ * account's limit, the 429s lower each instance's rate as usual.
+ */
+export function createRedisSlotClock(redis: ScriptRunner, fallback: SlotClock = createMemorySlotClock()): SlotClock {
   return {
     async reserve(operation, limit, maxWaitMs) {
-      const [granted, wait, rate] = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as [number, string, string];
+      let reply: [number, string, string];
+      try {
+        reply = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as [number, string, string];
+      } catch {
+        return fallback.reserve(operation, limit, maxWaitMs);
+      }
+      const [granted, wait, rate] = reply;
       return { granted: granted === 1, waitMs: Number(wait), rate: Number(rate) };
     },
     async throttled(operation, limit, stated) {
       const args = [limit, INCREASE_SHARE, BACKOFF_MS, stated ?? 0, DECREASE_FACTOR, JITTER_FACTOR, MIN_RATE, GUARD_SHARE, STATE_TTL_MS];
-      const [lowered, rate] = (await redis.eval(THROTTLED, 1, budgetKey(operation), ...args)) as [number, string];
-      return { lowered: lowered === 1, rate: Number(rate) };
+      let reply: [number, string];
+      try {
+        reply = (await redis.eval(THROTTLED, 1, budgetKey(operation), ...args)) as [number, string];
+      } catch {
+        return fallback.throttled(operation, limit, stated);
+      }
+      return { lowered: reply[0] === 1, rate: Number(reply[1]) };
     },
   };
 }
