@@ -67,6 +67,8 @@ export interface SlotClock {
 /** ioredis Redis and Cluster both have this. */
 export interface ScriptRunner {
   eval(script: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  /** ioredis's connection state: while it is lost, calls go to the fallback at once rather than wait for retries. */
+  readonly status?: string;
 }
 
 interface State {
@@ -187,20 +189,41 @@ save(math.max(nxt, now + 1000 / rate * (1 + tonumber(ARGV[8]))))
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 return {lowered, tostring(rate)}`;
 
+/** ioredis states of a connection that was lost (a new one, still connecting, queues its commands). */
+const lost = (redis: ScriptRunner) => redis.status === 'reconnecting' || redis.status === 'close' || redis.status === 'end';
+
 /** Hash-tagged, so every operation's key lives in one Cluster slot. */
 export const budgetKey = (operation: BudgetOperation) => `{budget}:${operation}`;
 
-/** Several instances: the state lives in Redis and every change is one script. */
-export function createRedisSlotClock(redis: ScriptRunner): SlotClock {
+/**
+ * Several instances: the state lives in Redis and every change is one script. While Redis
+ * cannot be reached, each instance paces its own calls in memory (`fallback`), so reads it
+ * can still serve are not refused for want of the budget's store; should that exceed the
+ * account's limit, the 429s lower each instance's rate as usual.
+ */
+export function createRedisSlotClock(redis: ScriptRunner, fallback: SlotClock = createMemorySlotClock()): SlotClock {
   return {
     async reserve(operation, limit, maxWaitMs) {
-      const [granted, wait, rate] = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as [number, string, string];
+      if (lost(redis)) return fallback.reserve(operation, limit, maxWaitMs);
+      let reply: [number, string, string];
+      try {
+        reply = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as [number, string, string];
+      } catch {
+        return fallback.reserve(operation, limit, maxWaitMs);
+      }
+      const [granted, wait, rate] = reply;
       return { granted: granted === 1, waitMs: Number(wait), rate: Number(rate) };
     },
     async throttled(operation, limit, stated) {
       const args = [limit, INCREASE_SHARE, BACKOFF_MS, stated ?? 0, DECREASE_FACTOR, JITTER_FACTOR, MIN_RATE, GUARD_SHARE, STATE_TTL_MS];
-      const [lowered, rate] = (await redis.eval(THROTTLED, 1, budgetKey(operation), ...args)) as [number, string];
-      return { lowered: lowered === 1, rate: Number(rate) };
+      if (lost(redis)) return fallback.throttled(operation, limit, stated);
+      let reply: [number, string];
+      try {
+        reply = (await redis.eval(THROTTLED, 1, budgetKey(operation), ...args)) as [number, string];
+      } catch {
+        return fallback.throttled(operation, limit, stated);
+      }
+      return { lowered: reply[0] === 1, rate: Number(reply[1]) };
     },
   };
 }

@@ -42,6 +42,11 @@ export interface QueueTurn {
   principal: string;
   /** Names the wait for pictureModelingCreateQueue. */
   idempotencyKey?: string | null | undefined;
+  /**
+   * Aborted when the caller goes away: a create still waiting leaves the queue unsent. Once
+   * sent, the create is not aborted by it (the upload's own end decides, see uploads/).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** Photo bytes kept in case API Gateway throttles a create mid-stream (see replayable-stream.ts). */
@@ -165,7 +170,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
         await budget.takeCreateTurn(operation, {
           principal: input.queue?.principal ?? '',
           idempotencyKey: input.queue?.idempotencyKey,
-          signal: input.signal,
+          signal: input.queue?.signal ?? input.signal,
           deadline,
           front: attempt > 0,
           notBefore,

@@ -99,7 +99,6 @@ export interface CreatePlan {
 /** What the client needs to queue a create fairly (src/budget/create-queue.ts). */
 export interface CreateTurn {
   queue: QueueTurn;
-  signal?: AbortSignal | undefined;
 }
 
 const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJob => ({
@@ -189,7 +188,7 @@ export async function createJob(
 
   let result: UpstreamResult<CreatePictureModelingJobResponse>;
   try {
-    result = await plan.send(tokens.urlFor(services.publicUrl(), token), { queue: { principal: owner, idempotencyKey: fields.idempotencyKey }, signal: plan.signal });
+    result = await plan.send(tokens.urlFor(services.publicUrl(), token), { queue: { principal: owner, idempotencyKey: fields.idempotencyKey, signal: plan.signal } });
   } catch (error) {
     await settleFailure(services, registration, error, log);
     throw error;
