@@ -39,6 +39,8 @@ export interface ReadSchedulerOptions {
    * batches rather than one read each. @default 1000 (the default show/list budget: 1/s)
    */
   spacingMs?: number;
+  /** Shows per batch for jobs the pages did not list; the others wait for the next batch. @default 5 */
+  showsPerBatch?: number;
 }
 
 /** Failures worth another read later; a job upstream does not know (4xx) is not read again. */
@@ -49,6 +51,7 @@ function worthRetrying(error: unknown): boolean {
 export function createReadScheduler(options: ReadSchedulerOptions): ReadScheduler {
   const gatherMs = options.gatherMs ?? 50;
   const spacingMs = options.spacingMs ?? 1000;
+  const showsPerBatch = options.showsPerBatch ?? 5;
   let lastFlushAt = -Infinity;
   /** Job id -> when it was first marked, and the earliest time it may be read. */
   const due = new Map<string, { markedAt: number; notBefore: number }>();
@@ -148,8 +151,13 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
         return;
       }
     }
-    // Not found in the pages: one Show each.
-    for (const jobId of missing) {
+    // Not found in the pages: one Show each for the longest waiting; the rest go into the
+    // next batch, whose pages may well list them (jobs that ended while these were read).
+    const byAge = [...missing].sort((a, b) => batch.get(a)! - batch.get(b)!);
+    for (const jobId of byAge.slice(showsPerBatch)) {
+      if (!due.has(jobId)) due.set(jobId, { markedAt: batch.get(jobId)!, notBefore: 0 });
+    }
+    for (const jobId of byAge.slice(0, showsPerBatch)) {
       if (stopped) return;
       await show(jobId, batch);
     }
