@@ -16,8 +16,12 @@ import { findActive, findEnded, PAGE_SIZE } from './list-pages.js';
 import { backoffMs } from './retry-delay.js';
 
 export interface ReadScheduler {
-  /** Marks the job to be re-read upstream (a callback said it moved). Never throws. */
-  markDue(jobId: string): void;
+  /**
+   * Marks the job to be re-read upstream. `ended` (a callback: the job has probably ended)
+   * is looked for among ended jobs only; `stale` (a subscription to a job not read for a
+   * while) among running jobs too. Never throws.
+   */
+  markDue(jobId: string, reason?: 'ended' | 'stale'): void;
   /** Resolves once no re-read is due now or under way: other readers (the poller) wait here. */
   idle(): Promise<void>;
   /** Jobs marked and not yet read. */
@@ -55,6 +59,8 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
   let lastFlushAt = -Infinity;
   /** Job id -> when it was first marked, and the earliest time it may be read. */
   const due = new Map<string, { markedAt: number; notBefore: number }>();
+  /** Marked jobs that may still be running (no callback said otherwise). */
+  const maybeRunning = new Set<string>();
   let failuresInRow = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -122,6 +128,7 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
       due.delete(jobId);
     }
     if (batch.size === 0) return;
+    const stale = new Set([...batch.keys()].filter((jobId) => maybeRunning.delete(jobId)));
     if (batch.size === 1) {
       const [jobId] = batch.keys();
       await show(jobId!, batch);
@@ -132,8 +139,9 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
       missing = await findEnded(
         options.client,
         new Set(batch.keys()),
-        // Every job was marked after it ended: pages of jobs that ended earlier hold none of them.
-        { endedSince: Math.min(...batch.values()), maxPages: Math.ceil(batch.size / PAGE_SIZE) + 2 },
+        // A job a callback marked ended before that: pages of jobs that ended earlier hold none
+        // of them. A stale job may have ended any time: no cut-off then.
+        { endedSince: stale.size === 0 ? Math.min(...batch.values()) : undefined, maxPages: Math.ceil(batch.size / PAGE_SIZE) + 2 },
         (ended) => options.jobs.applyListed(ended),
       );
       failuresInRow = 0;
@@ -142,10 +150,13 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
       return;
     }
     // Not among the ended jobs: still running (a subscription's re-read), or listed too far
-    // down. Several are looked for among the running jobs while that costs fewer calls.
-    if (missing.size > 2) {
+    // down. Several that may be running are looked for among the running jobs while that
+    // costs fewer calls than a Show each.
+    const mayRun = new Set([...missing].filter((jobId) => stale.has(jobId)));
+    if (mayRun.size > 2) {
       try {
-        missing = await findActive(options.client, missing, { maxPages: missing.size - 1 }, (info) => options.jobs.apply(info.job_id, info));
+        const notRunning = await findActive(options.client, mayRun, { maxPages: mayRun.size - 1 }, (info) => options.jobs.apply(info.job_id, info));
+        for (const jobId of mayRun) if (!notRunning.has(jobId)) missing.delete(jobId);
       } catch (error) {
         retryLater(missing, batch, error);
         return;
@@ -173,10 +184,12 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
   }
 
   return {
-    markDue(jobId) {
+    markDue(jobId, reason = 'ended') {
       if (stopped) return;
       const now = Date.now();
       const existing = due.get(jobId);
+      if (reason === 'stale' && (!existing || maybeRunning.has(jobId))) maybeRunning.add(jobId);
+      if (reason === 'ended') maybeRunning.delete(jobId);
       if (!existing) due.set(jobId, { markedAt: now, notBefore: now });
       schedule();
     },
