@@ -141,7 +141,9 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
         new Set(batch.keys()),
         // A job a callback marked ended before that: pages of jobs that ended earlier hold none
         // of them. A stale job may have ended any time: no cut-off then.
-        { endedSince: stale.size === 0 ? Math.min(...batch.values()) : undefined, maxPages: Math.ceil(batch.size / PAGE_SIZE) + 2 },
+        // Jobs that ended after this batch's (their callbacks still on the way) come first: a
+        // few pages more than the batch fills are allowed, and they complete those jobs too.
+        { endedSince: stale.size === 0 ? Math.min(...batch.values()) : undefined, maxPages: Math.ceil(batch.size / PAGE_SIZE) + 4 },
         (ended) => options.jobs.applyListed(ended),
       );
       failuresInRow = 0;
