@@ -22,7 +22,10 @@ export interface ReadScheduler {
    * while) among running jobs too. Never throws.
    */
   markDue(jobId: string, reason?: 'ended' | 'stale'): void;
-  /** Resolves once no re-read is due now or under way: other readers (the poller) wait here. */
+  /**
+   * Resolves once no re-read is due now or under way, or once the next batch has been read
+   * (so a steady stream of callbacks cannot starve the poller): other readers wait here.
+   */
   idle(): Promise<void>;
   /** Jobs marked and not yet read. */
   readonly pending: number;
@@ -80,6 +83,8 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
         timer = undefined;
         running = flush().finally(() => {
           running = undefined;
+          // Whoever waited gets one turn per batch, even while marks keep coming.
+          wakeIdle();
           schedule();
         });
       },
