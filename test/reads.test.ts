@@ -308,3 +308,19 @@ describe('the emulator\'s control API ends many jobs at once', () => {
     await vi.waitFor(() => expect(ids.map((id) => emulator.world.info(id)?.state)).toEqual(['SUCCEED', 'SUCCEED', 'SUCCEED']));
   });
 });
+
+describe('a steady stream of re-reads does not starve whoever waits for them', () => {
+  it('idle() resolves after the next batch even while marks keep coming', async () => {
+    const scheduler = createReadScheduler({ client: h.gateway.services.client, jobs: h.gateway.services.jobs, log: createLogger('silent'), gatherMs: 10, spacingMs: 200 });
+    disposers.push(() => scheduler.stop());
+    let n = 0;
+    const marking = setInterval(() => scheduler.markDue(`unknown-${n++}`), 20);
+    disposers.push(() => clearInterval(marking));
+    await vi.waitFor(() => expect(scheduler.pending).toBeGreaterThan(0));
+    let idle = false;
+    void scheduler.idle().then(() => (idle = true));
+    await vi.waitFor(() => expect(idle).toBe(true), { timeout: 3000 });
+    // Marks were still coming (and due) when it resolved.
+    expect(scheduler.pending).toBeGreaterThan(0);
+  });
+});

@@ -97,7 +97,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     // publishes the completion if it has already happened. Fresh records are left alone,
     // so subscribing right after creating costs no upstream call.
     // Marked rather than read at once: many subscriptions opening together share list pages.
-    deps.jobs.reread(jobId);
+    deps.jobs.reread(jobId, 'stale');
   }
   if (!emitted && deps.recheckMs) {
     const recheck = () => {

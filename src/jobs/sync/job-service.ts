@@ -35,11 +35,12 @@ export interface JobService {
   /** For holders of the admin scope: a job of the account that this gateway did not create. */
   adoptForeign(jobId: string): Promise<JobRecord>;
   /**
-   * Marks the job to be re-read soon, together with the others marked meanwhile (a
-   * callback, a subscription to a job not read for a while): see read-scheduler.ts.
+   * Marks the job to be re-read soon, together with the others marked meanwhile: `ended`
+   * for a callback (the default), `stale` for a job not read for a while that may still
+   * be running (see read-scheduler.ts).
    * Never throws; a failed read is tried again later.
    */
-  reread(jobId: string): void;
+  reread(jobId: string, reason?: 'ended' | 'stale'): void;
   /** Resolves once no marked job waits to be read: the poller waits here before each call. */
   rereadsIdle(): Promise<void>;
   /** Stops reading marked jobs (on close); waits for a batch under way. */
@@ -137,7 +138,7 @@ export function createJobService(deps: {
     refresh,
     apply,
     applyListed,
-    reread: (jobId) => rereads.markDue(jobId),
+    reread: (jobId, reason) => rereads.markDue(jobId, reason),
     rereadsIdle: () => rereads.idle(),
     stop: () => rereads.stop(),
     async adopt(registration, info) {

@@ -16,9 +16,16 @@ import { findActive, findEnded, PAGE_SIZE } from './list-pages.js';
 import { backoffMs } from './retry-delay.js';
 
 export interface ReadScheduler {
-  /** Marks the job to be re-read upstream (a callback said it moved). Never throws. */
-  markDue(jobId: string): void;
-  /** Resolves once no re-read is due now or under way: other readers (the poller) wait here. */
+  /**
+   * Marks the job to be re-read upstream. `ended` (a callback: the job has probably ended)
+   * is looked for among ended jobs only; `stale` (a subscription to a job not read for a
+   * while) among running jobs too. Never throws.
+   */
+  markDue(jobId: string, reason?: 'ended' | 'stale'): void;
+  /**
+   * Resolves once no re-read is due now or under way, or once the next batch has been read
+   * (so a steady stream of callbacks cannot starve the poller): other readers wait here.
+   */
   idle(): Promise<void>;
   /** Jobs marked and not yet read. */
   readonly pending: number;
@@ -39,6 +46,8 @@ export interface ReadSchedulerOptions {
    * batches rather than one read each. @default 1000 (the default show/list budget: 1/s)
    */
   spacingMs?: number;
+  /** Shows per batch for jobs the pages did not list; the others wait for the next batch. @default 5 */
+  showsPerBatch?: number;
 }
 
 /** Failures worth another read later; a job upstream does not know (4xx) is not read again. */
@@ -49,9 +58,12 @@ function worthRetrying(error: unknown): boolean {
 export function createReadScheduler(options: ReadSchedulerOptions): ReadScheduler {
   const gatherMs = options.gatherMs ?? 50;
   const spacingMs = options.spacingMs ?? 1000;
+  const showsPerBatch = options.showsPerBatch ?? 5;
   let lastFlushAt = -Infinity;
   /** Job id -> when it was first marked, and the earliest time it may be read. */
   const due = new Map<string, { markedAt: number; notBefore: number }>();
+  /** Marked jobs that may still be running (no callback said otherwise). */
+  const maybeRunning = new Set<string>();
   let failuresInRow = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -71,6 +83,8 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
         timer = undefined;
         running = flush().finally(() => {
           running = undefined;
+          // Whoever waited gets one turn per batch, even while marks keep coming.
+          wakeIdle();
           schedule();
         });
       },
@@ -119,6 +133,7 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
       due.delete(jobId);
     }
     if (batch.size === 0) return;
+    const stale = new Set([...batch.keys()].filter((jobId) => maybeRunning.delete(jobId)));
     if (batch.size === 1) {
       const [jobId] = batch.keys();
       await show(jobId!, batch);
@@ -129,8 +144,11 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
       missing = await findEnded(
         options.client,
         new Set(batch.keys()),
-        // Every job was marked after it ended: pages of jobs that ended earlier hold none of them.
-        { endedSince: Math.min(...batch.values()), maxPages: Math.ceil(batch.size / PAGE_SIZE) + 2 },
+        // A job a callback marked ended before that: pages of jobs that ended earlier hold none
+        // of them. A stale job may have ended any time: no cut-off then.
+        // Jobs that ended after this batch's (their callbacks still on the way) come first: a
+        // few pages more than the batch fills are allowed, and they complete those jobs too.
+        { endedSince: stale.size === 0 ? Math.min(...batch.values()) : undefined, maxPages: Math.ceil(batch.size / PAGE_SIZE) + 4 },
         (ended) => options.jobs.applyListed(ended),
       );
       failuresInRow = 0;
@@ -139,17 +157,25 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
       return;
     }
     // Not among the ended jobs: still running (a subscription's re-read), or listed too far
-    // down. Several are looked for among the running jobs while that costs fewer calls.
-    if (missing.size > 2) {
+    // down. Several that may be running are looked for among the running jobs while that
+    // costs fewer calls than a Show each.
+    const mayRun = new Set([...missing].filter((jobId) => stale.has(jobId)));
+    if (mayRun.size > 2) {
       try {
-        missing = await findActive(options.client, missing, { maxPages: missing.size - 1 }, (info) => options.jobs.apply(info.job_id, info));
+        const notRunning = await findActive(options.client, mayRun, { maxPages: mayRun.size - 1 }, (info) => options.jobs.apply(info.job_id, info));
+        for (const jobId of mayRun) if (!notRunning.has(jobId)) missing.delete(jobId);
       } catch (error) {
         retryLater(missing, batch, error);
         return;
       }
     }
-    // Not found in the pages: one Show each.
-    for (const jobId of missing) {
+    // Not found in the pages: one Show each for the longest waiting; the rest go into the
+    // next batch, whose pages may well list them (jobs that ended while these were read).
+    const byAge = [...missing].sort((a, b) => batch.get(a)! - batch.get(b)!);
+    for (const jobId of byAge.slice(showsPerBatch)) {
+      if (!due.has(jobId)) due.set(jobId, { markedAt: batch.get(jobId)!, notBefore: 0 });
+    }
+    for (const jobId of byAge.slice(0, showsPerBatch)) {
       if (stopped) return;
       await show(jobId, batch);
     }
@@ -165,10 +191,12 @@ export function createReadScheduler(options: ReadSchedulerOptions): ReadSchedule
   }
 
   return {
-    markDue(jobId) {
+    markDue(jobId, reason = 'ended') {
       if (stopped) return;
       const now = Date.now();
       const existing = due.get(jobId);
+      if (reason === 'stale' && (!existing || maybeRunning.has(jobId))) maybeRunning.add(jobId);
+      if (reason === 'ended') maybeRunning.delete(jobId);
       if (!existing) due.set(jobId, { markedAt: now, notBefore: now });
       schedule();
     },

@@ -43,6 +43,8 @@ export function createReconciler(deps: {
     const createSince = new Date(since - WINDOW_SLACK_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const found = new Map<string, PictureModelingInfo>();
     for (let page = 0; page < MAX_PAGES && found.size < wanted.size; page++) {
+      // Callbacks' re-reads go first: reconciling can wait a moment, a delivery should not.
+      await deps.jobs.rereadsIdle();
       // Newest first: the jobs looked for are recent, even where create_since is not honoured.
       const { data } = await deps.client.listPictureModelingJobs({ createSince, offset: page * PAGE, limit: PAGE, sortKey: 'create_time', sortDir: 'desc' });
       const jobs = data.picture_modeling_jobs ?? [];
