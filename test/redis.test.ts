@@ -55,7 +55,7 @@ describe('two gateway instances and one Redis act as one', () => {
     const client = wsClient(b.wsUrl);
     const sub = subscribe(client, { jobId });
     const all = subscribe(client);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await b.gateway.services.metrics.activeSubscriptions.get()).values[0]!.value >= 2);
     emulator.world.complete(jobId);
     await sub.done;
     expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
@@ -166,7 +166,9 @@ describe('Redis failures', () => {
       const jobId = await create(a);
       const client = wsClient(b.wsUrl);
       const sub = subscribe(client, { jobId });
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => (await b.gateway.services.metrics.activeSubscriptions.get()).values[0]!.value >= 1);
+      // The subscription's store read went out before this one on the same connection: it is answered by now.
+      await b.gateway.services.store.getJob(jobId);
 
       await redis.stop();
       await waitFor(async () => (await fetch(`${a.url}/ready`)).status === 503);
