@@ -110,8 +110,8 @@ describe('two gateway processes', () => {
   it('a callback to process A completes a subscription held by process B', async () => {
     const [portA, portB] = [await freePort(), await freePort()];
     const shared = { REDIS_URL: redis.url, CALLBACK_SECRET: 'process-callback-secret-0123456789' };
-    const a = await spawnListening(gatewayEnv(emulator, portA, tempDir(), shared));
-    const b = await spawnListening(gatewayEnv(emulator, portB, tempDir(), shared));
+    // Started side by side: each takes seconds to compile on a loaded machine.
+    const [a, b] = await Promise.all([spawnListening(gatewayEnv(emulator, portA, tempDir(), shared)), spawnListening(gatewayEnv(emulator, portB, tempDir(), shared))]);
     try {
       const { body } = await uploadPhoto(`http://127.0.0.1:${portA}`, { file: makePng(32, 32) });
       const jobId = body.data.createPictureModelingJob.jobId;
