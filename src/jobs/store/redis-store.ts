@@ -287,7 +287,7 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
       }
     },
     async close() {
-      await Promise.allSettled([redis.quit(), subscriber.quit()]);
+      await Promise.all([redis, subscriber].map(quitWithin));
     },
   });
 
@@ -304,6 +304,15 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
     busReady: () => eventTarget.ready(),
     close: () => store.close(),
   };
+}
+
+/** QUIT politely, but never wait on a Redis that is gone: then just drop the connection. */
+async function quitWithin(client: RedisClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+  await Promise.race([client.quit().catch(() => {}), late]);
+  clearTimeout(timer);
+  client.disconnect();
 }
 
 /**
