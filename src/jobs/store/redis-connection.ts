@@ -72,7 +72,31 @@ export function connectRedis(config: RedisConfig, log: Logger, role: string, opt
   }
   client.on('error', (error: Error) => log.warn({ role, err: error.message }, 'redis error'));
   client.on('ready', () => log.info({ role }, 'redis ready'));
+  if (client instanceof Redis) {
+    // ioredis ends a Sentinel connection for good when it is told to reconnect (a failover
+    // detected, a READONLY reply) while it is still asking a sentinel for the primary
+    // ("Connection is closed." on every command after). Only close() may end it: else start over.
+    client.on('end', () => {
+      if (closing.has(client)) return;
+      log.warn({ role }, 'redis connection ended unasked; connecting again');
+      setTimeout(() => {
+        if (!closing.has(client) && client.status === 'end') client.connect().catch(() => {});
+      }, 200).unref();
+    });
+  }
   return client;
+}
+
+const closing = new WeakSet<RedisClient>();
+
+/** QUIT politely, but never wait on a Redis that is gone: then just drop the connection. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  closing.add(client);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+  await Promise.race([client.quit().catch(() => {}), late]);
+  clearTimeout(timer);
+  client.disconnect();
 }
 
 /** A description for logs and start-up lines: never the password. */

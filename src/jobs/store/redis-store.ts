@@ -29,7 +29,7 @@ import { mergeUpstream, type JobRecord } from '../model/job-record.js';
 import { createRedisEventTarget } from '../completion/redis-event-target.js';
 import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
-import { connectRedis, type RedisClient } from './redis-connection.js';
+import { closeRedis, connectRedis, type RedisClient } from './redis-connection.js';
 
 /** How long a create waits for its intent to reach a replica before it is refused. */
 export const WAIT_TIMEOUT_MS = 2000;
@@ -287,7 +287,7 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
       }
     },
     async close() {
-      await Promise.all([redis, subscriber].map(quitWithin));
+      await Promise.all([redis, subscriber].map(closeRedis));
     },
   });
 
@@ -304,15 +304,6 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
     busReady: () => eventTarget.ready(),
     close: () => store.close(),
   };
-}
-
-/** QUIT politely, but never wait on a Redis that is gone: then just drop the connection. */
-async function quitWithin(client: RedisClient): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
-  await Promise.race([client.quit().catch(() => {}), late]);
-  clearTimeout(timer);
-  client.disconnect();
 }
 
 /**
