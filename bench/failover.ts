@@ -25,6 +25,8 @@ export interface FailoverBenchResult {
   runs: number;
   sentinel: FailoverRunFigures[];
   cluster: FailoverRunFigures[];
+  /** Runs that could not complete, with why. */
+  failures: string[];
   crashes: number;
 }
 
@@ -42,15 +44,27 @@ function figures(seen: FailoverObservation): FailoverRunFigures {
   };
 }
 
-async function runs(count: number, env: Record<string, string>, kill: () => Promise<RedisServer>, settle: () => Promise<void>): Promise<{ figures: FailoverRunFigures[]; crashes: number }> {
+async function runs(
+  count: number,
+  env: Record<string, string>,
+  kill: () => Promise<RedisServer>,
+  settle: () => Promise<void>,
+): Promise<{ figures: FailoverRunFigures[]; failures: string[]; crashes: number }> {
   const rig = await startFailoverRig(env);
   const out: FailoverRunFigures[] = [];
   try {
+    const failures: string[] = [];
     for (let i = 0; i < count; i++) {
       await settle();
-      out.push(figures(await rig.runOnce(kill)));
+      try {
+        out.push(figures(await rig.runOnce(kill)));
+      } catch (error) {
+        // Reported, not hidden: a run that could not complete is a finding.
+        failures.push((error as Error).message);
+        console.error(`failover run ${i + 1} failed: ${(error as Error).message}`);
+      }
     }
-    return { figures: out, crashes: rig.gateways.filter((g) => g.child.exitCode !== null).length };
+    return { figures: out, failures, crashes: rig.gateways.filter((g) => g.child.exitCode !== null).length };
   } finally {
     await rig.close();
   }
@@ -72,11 +86,19 @@ export async function benchFailover(options: { runs?: number | undefined } = {})
   } finally {
     await cluster.stop();
   }
-  return { runs: count, sentinel: sentinel.figures, cluster: clustered.figures, crashes: sentinel.crashes + clustered.crashes };
+  return {
+    runs: count,
+    sentinel: sentinel.figures,
+    cluster: clustered.figures,
+    failures: [...sentinel.failures, ...clustered.failures],
+    crashes: sentinel.crashes + clustered.crashes,
+  };
 }
 
 export function reportFailover(r: FailoverBenchResult): string[] {
-  const lines = [`failover: Redis primary killed mid-traffic under two gateway processes, then restarted; ${r.runs} runs each; processes ended: ${r.crashes}`];
+  const lines = [
+    `failover: Redis primary killed mid-traffic under two gateway processes, then restarted; ${r.runs} runs each; processes ended: ${r.crashes}; runs failed: ${r.failures.length}`,
+  ];
   for (const [name, list] of [
     ['Sentinel (3 sentinels, down-after 1 s)', r.sentinel],
     ['Cluster (3 masters + 3 replicas, node-timeout 1 s)', r.cluster],

@@ -55,7 +55,7 @@ describe('two gateway instances and one Redis act as one', () => {
     const client = wsClient(b.wsUrl);
     const sub = subscribe(client, { jobId });
     const all = subscribe(client);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await b.gateway.services.metrics.activeSubscriptions.get()).values[0]!.value >= 2);
     emulator.world.complete(jobId);
     await sub.done;
     expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
@@ -110,8 +110,8 @@ describe('two gateway processes', () => {
   it('a callback to process A completes a subscription held by process B', async () => {
     const [portA, portB] = [await freePort(), await freePort()];
     const shared = { REDIS_URL: redis.url, CALLBACK_SECRET: 'process-callback-secret-0123456789' };
-    const a = await spawnListening(gatewayEnv(emulator, portA, tempDir(), shared));
-    const b = await spawnListening(gatewayEnv(emulator, portB, tempDir(), shared));
+    // Started side by side: each takes seconds to compile on a loaded machine.
+    const [a, b] = await Promise.all([spawnListening(gatewayEnv(emulator, portA, tempDir(), shared)), spawnListening(gatewayEnv(emulator, portB, tempDir(), shared))]);
     try {
       const { body } = await uploadPhoto(`http://127.0.0.1:${portA}`, { file: makePng(32, 32) });
       const jobId = body.data.createPictureModelingJob.jobId;
@@ -167,7 +167,9 @@ describe('Redis failures', () => {
       const jobId = await create(a);
       const client = wsClient(b.wsUrl);
       const sub = subscribe(client, { jobId });
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => (await b.gateway.services.metrics.activeSubscriptions.get()).values[0]!.value >= 1);
+      // The subscription's store read went out before this one on the same connection: it is answered by now.
+      await b.gateway.services.store.getJob(jobId);
 
       await redis.stop();
       await waitFor(async () => (await fetch(`${a.url}/ready`)).status === 503);

@@ -187,6 +187,27 @@ describe('Redis durability and failover', () => {
     }
   });
 
+  it('a node that turns read-only under the store: /ready is false and writes fail at once with STORE_UNAVAILABLE, never hang', async () => {
+    const node = await startRedis();
+    const backend = createRedisBackend(redisUrlConfig(node.url), 3600, createLogger('silent'));
+    const admin = new (await import('ioredis')).Redis(node.port, '127.0.0.1');
+    try {
+      await waitFor(() => backend.store.ready());
+      // A replica of a primary that does not exist: it still answers PING and reads.
+      await admin.call('REPLICAOF', '127.0.0.1', '1');
+      expect(await backend.store.ready()).toBe(false);
+      expect(await backend.store.getJob('missing')).toBeUndefined();
+      const refused = await backend.store.insertJob(job('dora')).catch((error: unknown) => error as MetaStudioError);
+      expect(refused).toMatchObject({ code: 'GATEWAY.STORE_UNAVAILABLE' });
+      await admin.call('REPLICAOF', 'NO', 'ONE');
+      await waitFor(() => backend.store.ready());
+    } finally {
+      admin.disconnect();
+      await backend.close();
+      await node.stop();
+    }
+  });
+
   it('a rate limit counts on one node, Sentinel and Cluster alike', async () => {
     for (const config of [redisUrlConfig(redis.url), sentinel.config(), cluster.config()]) {
       const backend = createRedisBackend(config, 3600, createLogger('silent'));

@@ -77,7 +77,10 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
   await waitFor(ready, 15_000, 100);
 
   async function runOnce(kill: () => Promise<RedisServer>, options: { settleMs?: number } = {}): Promise<FailoverObservation> {
-    await waitFor(ready, 20_000, 100);
+    await waitFor(ready, 30_000, 100).catch(async (error: Error) => {
+      const statuses = await Promise.all(gateways.map(async (g) => (await fetch(`${g.url}/ready`)).status));
+      throw new Error(`not ready before the run (/ready ${statuses.join(', ')}); last output:\n${output.split('\n').slice(-20).join('\n')}`, { cause: error });
+    });
     const outcomes: CreateOutcome[] = [];
     const createOn = async (url: string): Promise<CreateOutcome> => {
       const name = `fo-${Date.now().toString(36)}-${counter++}`;

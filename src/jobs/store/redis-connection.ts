@@ -12,18 +12,18 @@ import type { Logger } from '../../observability/logger.js';
 export type RedisClient = Redis | Cluster;
 
 /**
- * A demoted primary answers writes with READONLY. 2 = reconnect and resend: a rejected
- * write changed nothing (Lua scripts here only read before their first write), so
- * resending it to the new primary is safe.
+ * A demoted primary answers writes with READONLY: reconnect (Sentinel names the new
+ * primary, a Cluster re-reads its slots) and let that one command fail, which callers
+ * answer as GATEWAY.STORE_UNAVAILABLE. Resending it (2) would loop without bound while
+ * the node is still named primary, and for a plain URL that points at a replica, forever.
  */
-const reconnectOnReadonly = (error: Error): 2 | false => (error.message.startsWith('READONLY') ? 2 : false);
+const reconnectOnReadonly = (error: Error): 1 | false => (error.message.startsWith('READONLY') ? 1 : false);
 
 const common: RedisOptions = {
   // Fail commands fast during an outage instead of queueing them forever; /ready says 503.
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
   retryStrategy: (times) => Math.min(100 * times, 1000),
-  reconnectOnError: reconnectOnReadonly,
 };
 
 export interface ConnectOptions {
@@ -41,6 +41,7 @@ export function connectRedis(config: RedisConfig, log: Logger, role: string, opt
     case 'sentinel':
       client = new Redis({
         ...common,
+        reconnectOnError: reconnectOnReadonly,
         sentinels: config.sentinels,
         name: config.name,
         role: 'master',
@@ -71,7 +72,31 @@ export function connectRedis(config: RedisConfig, log: Logger, role: string, opt
   }
   client.on('error', (error: Error) => log.warn({ role, err: error.message }, 'redis error'));
   client.on('ready', () => log.info({ role }, 'redis ready'));
+  if (client instanceof Redis) {
+    // ioredis ends a Sentinel connection for good when it is told to reconnect (a failover
+    // detected, a READONLY reply) while it is still asking a sentinel for the primary
+    // ("Connection is closed." on every command after). Only close() may end it: else start over.
+    client.on('end', () => {
+      if (closing.has(client)) return;
+      log.warn({ role }, 'redis connection ended unasked; connecting again');
+      setTimeout(() => {
+        if (!closing.has(client) && client.status === 'end') client.connect().catch(() => {});
+      }, 200).unref();
+    });
+  }
   return client;
+}
+
+const closing = new WeakSet<RedisClient>();
+
+/** QUIT politely, but never wait on a Redis that is gone: then just drop the connection. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  closing.add(client);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+  await Promise.race([client.quit().catch(() => {}), late]);
+  clearTimeout(timer);
+  client.disconnect();
 }
 
 /** A description for logs and start-up lines: never the password. */

@@ -30,7 +30,7 @@ import { createRedisEventTarget } from '../completion/redis-event-target.js';
 import type { GatewayStore, Registration } from './store.js';
 import type { JobBackend } from './backend.js';
 import { createRedisSlotClock } from '../../budget/slot-clock.js';
-import { connectRedis, type RedisClient } from './redis-connection.js';
+import { closeRedis, connectRedis, type RedisClient } from './redis-connection.js';
 import { createRedisEventLog } from '../completion/redis-event-log.js';
 
 /** How long a create waits for its intent to reach a replica before it is refused. */
@@ -289,7 +289,7 @@ export function createRedisBackend(config: RedisConfig, registrationTtlSeconds: 
       }
     },
     async close() {
-      await Promise.allSettled([redis.quit(), subscriber.quit()]);
+      await Promise.all([redis, subscriber].map(closeRedis));
     },
   });
 
