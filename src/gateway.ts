@@ -39,6 +39,7 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { useOperationTracing } from './observability/tracing.js';
 import type { GraphQLContext, Services } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
+import { GRAPHIQL_DEFAULT_QUERY } from './schema/graphiql-example.js';
 import { createLoaders } from './schema/loaders.js';
 import { useStreamingUploads } from './uploads/use-streaming-uploads.js';
 
@@ -173,7 +174,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     batching: { limit: QUERY_LIMITS.maxBatch },
     landingPage: false,
     cors: corsFor(config.corsOrigins),
-    graphiql: config.graphiql ? { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.graphiql ? { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     // Every asset inline, so GraphiQL works with no internet access; the 9 MB page module loads on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: '/health',
