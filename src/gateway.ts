@@ -47,6 +47,7 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { useOperationTracing } from './observability/tracing.js';
 import type { GraphQLContext, Services } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
+import { GRAPHIQL_DEFAULT_QUERY } from './schema/graphiql-example.js';
 import { createLoaders } from './schema/loaders.js';
 import { createUploadSlots } from './uploads/upload-slots.js';
 import { useStreamingUploads } from './uploads/use-streaming-uploads.js';
@@ -206,7 +207,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     cors: corsFor(config.corsOrigins),
     // Only on the GraphQL path itself: Yoga would serve the page on any URL ending with it.
     graphiql: config.graphiql
-      ? (request) => isGraphQLPath(new URL(request.url), GRAPHQL_ENDPOINT) && { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS' }
+      ? (request) => isGraphQLPath(new URL(request.url), GRAPHQL_ENDPOINT) && { title: 'MetaStudio picture-modeling gateway', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY }
       : false,
     // Every asset inline, so GraphiQL works with no internet access; the 9 MB page module loads on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),

@@ -49,21 +49,82 @@ async function withPage<T>(work: (page: Page) => Promise<T>): Promise<T> {
 }
 
 describe('the demo page', () => {
-  it('picks a style, uploads a photo, and shows the job ending live', async () => {
+  /** Opens the demo page, with a recorder of every status text and of the button's disabled state. */
+  async function openDemo(page: Page) {
+    await page.goto(`${h.url}/`);
+    await page.waitForFunction(() => (document.querySelector('#style') as HTMLSelectElement).options.length === 4);
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      const status = document.querySelector('#status')!;
+      const button = document.querySelector('#submit') as HTMLButtonElement;
+      new MutationObserver(() => seen.push(`status:${status.textContent}`)).observe(status, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => seen.push(`button:${button.disabled ? 'disabled' : 'enabled'}`)).observe(button, { attributes: true, attributeFilter: ['disabled'] });
+    });
+  }
+  async function submit(page: Page, photo: Buffer, mime: string, name: string) {
+    await page.setInputFiles('#photo', { name: mime === 'image/png' ? 'face.png' : 'face.jpg', mimeType: mime, buffer: photo });
+    await page.selectOption('#style', 'system_female_001');
+    await page.fill('#name', name);
+    await page.click('#submit');
+  }
+  const seen = (page: Page) => page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+  const text = (page: Page, selector: string) => page.evaluate((s) => document.querySelector(s)!.textContent ?? '', selector);
+  async function move(jobId: string, state: 'PROCESSING' | 'SUCCEED' | 'FAILED') {
+    h.emulator.world.force(jobId, state);
+    await h.gateway.services.jobs.refresh(jobId);
+  }
+
+  it('has a favicon of its own (no request for /favicon.ico)', async () => {
     await withPage(async (page) => {
       await page.goto(`${h.url}/`);
-      await page.waitForFunction(() => (document.querySelector('#style') as HTMLSelectElement).options.length === 4);
+      expect(await page.getAttribute('link[rel=icon]', 'href')).toMatch(/^data:image\/svg\+xml,/);
+    });
+  });
+
+  it('shows the bytes sent, disables the button while creating, then each state, the asset id and the cover', async () => {
+    await withPage(async (page) => {
+      await openDemo(page);
       const name = `demo-${Date.now()}`;
-      await page.setInputFiles('#photo', { name: 'face.png', mimeType: 'image/png', buffer: makePng(320, 240) });
-      await page.selectOption('#style', 'system_female_001');
-      await page.fill('#name', name);
-      await page.click('#submit');
-      await page.waitForFunction(() => /WAITING: job/.test(document.querySelector('#status')!.textContent ?? ''));
+      await submit(page, makePng(1200, 900, 3_000_000), 'image/png', name);
+      await page.waitForFunction(() => document.querySelector('#states')!.textContent === 'WAITING');
+      const log = await seen(page);
+      expect(log.some((l) => /^status:Uploading… [\d.]+ kB of 29\d\d\.\d kB sent$/.test(l))).toBe(true);
+      expect(log.indexOf('button:disabled')).toBeGreaterThanOrEqual(0);
+      expect(log.indexOf('button:enabled')).toBeGreaterThan(log.indexOf('button:disabled'));
       const job = h.emulator.world.list({}).find((j) => j.name === name)!;
-      expect(job.style_id).toBe('system_female_001');
-      h.emulator.world.complete(job.job_id);
-      await page.waitForFunction(() => /^SUCCEED/.test(document.querySelector('#status')!.textContent ?? ''));
+      await move(job.job_id, 'PROCESSING');
+      await page.waitForFunction(() => [...document.querySelectorAll('#states li')].map((li) => li.textContent).join() === 'WAITING,PROCESSING');
+      expect(await text(page, '#status')).toBe(`MetaStudio is modelling job ${job.job_id}…`);
+      await move(job.job_id, 'SUCCEED');
+      await page.waitForFunction(() => (document.querySelector('#cover') as HTMLImageElement).naturalWidth === 256);
+      expect(await page.getAttribute('#cover', 'src')).toBe(`${h.emulator.url}/covers/${job.model_asset_id}.png`);
+      expect(await text(page, '#asset')).toBe(`Model asset id: ${job.model_asset_id}`);
+      expect(await text(page, '#status')).toBe(`SUCCEED: job ${job.job_id} has ended`);
       expect(await page.getAttribute('#status', 'data-kind')).toBe('done');
+      expect(await text(page, '#states')).toBe('WAITINGPROCESSINGSUCCEED');
+    });
+  });
+
+  it('a refused photo reads as a sentence with its code, and the button comes back', async () => {
+    await withPage(async (page) => {
+      await openDemo(page);
+      await submit(page, makeJpeg(4032, 3024, { totalBytes: 200_000 }), 'image/jpeg', `refused-${Date.now()}`);
+      await page.waitForFunction(() => document.querySelector('#status')!.getAttribute('data-kind') === 'error');
+      expect(await text(page, '#status')).toMatch(/^The photo was refused: .+ \(MSS\.00000003\)$/);
+      expect(await page.isEnabled('#submit')).toBe(true);
+    });
+  });
+
+  it('a job that fails shows why', async () => {
+    await withPage(async (page) => {
+      await openDemo(page);
+      const name = `failing-${Date.now()}`;
+      await submit(page, makePng(320, 240), 'image/png', name);
+      await page.waitForFunction(() => document.querySelector('#states')!.textContent === 'WAITING');
+      await move(h.emulator.world.list({}).find((j) => j.name === name)!.job_id, 'FAILED');
+      await page.waitForFunction(() => document.querySelector('#status')!.getAttribute('data-kind') === 'error');
+      expect(await text(page, '#status')).toBe('The job ended FAILED: Asset create job failed (MSS.10001006)');
     });
   });
 });
@@ -174,6 +235,21 @@ describe('GraphiQL offline', () => {
       await page.click('.graphiql-execute-button');
       await waitFor(async () => (await page.textContent('.graphiql-response'))?.includes('system_female_002'), 30_000, 100);
       expect(blocked).toEqual([]);
+    });
+  }, 60_000);
+
+  it('opens on a working example: its Styles operation runs as it is', async () => {
+    await withPage(async (page) => {
+      const html = await (await fetch(`${h.url}/graphql`, { headers: { accept: 'text/html' } })).text();
+      expect(html).toContain('subscription JobUpdates');
+      await page.goto(`${h.url}/graphql`);
+      await page.waitForSelector('.graphiql-execute-button', { timeout: 30_000 });
+      await waitFor(async () => (await page.textContent('.graphiql-query-editor'))?.includes('picture-modeling'), 30_000, 100);
+      await page.click('.graphiql-execute-button');
+      // Several operations: GraphiQL asks which one.
+      await page.getByRole('menuitem', { name: 'Styles' }).click();
+      await waitFor(async () => (await page.textContent('.graphiql-response'))?.includes('system_female_002'), 30_000, 100);
+      expect(await page.textContent('.graphiql-response')).not.toContain('"errors"');
     });
   }, 60_000);
 });

@@ -4,12 +4,14 @@
  * a bound per principal, and streams that do not mix principals.
  */
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { compareCursors, type JobEventLog } from '../src/jobs/completion/event-log.js';
+import { compareCursors, recordingJobEvents, type JobEventLog } from '../src/jobs/completion/event-log.js';
+import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
+import { createLogger } from '../src/observability/logger.js';
 import { createRedisEventLog } from '../src/jobs/completion/redis-event-log.js';
 import { createRedisEventTarget } from '../src/jobs/completion/redis-event-target.js';
-import { createLogger } from '../src/observability/logger.js';
 import { createSqliteEventLog } from '../src/jobs/completion/sqlite-event-log.js';
 import type { JobRecord } from '../src/jobs/model/job-record.js';
 import type { JobState } from '../src/metastudio/types.js';
@@ -118,5 +120,24 @@ describe.each([
     await log.append('dave', job('d3', 'WAITING', 'dave'));
     await vi.waitFor(() => expect(heard).toEqual(['d1', 'd2', 'd3']));
     off();
+  });
+});
+
+describe('recording job events beside the store', () => {
+  it('a log that cannot be written never fails the store write: the state is stored and the failure logged', async () => {
+    const dir = tempDir();
+    const store = createSqliteStore(join(dir, 'gateway.db'));
+    const events = createSqliteEventLog(join(dir, 'gateway.db'), limits);
+    const lines: string[] = [];
+    const log = createLogger('warn', new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+    const recording = recordingJobEvents(store, events, log);
+    await recording.insertJob(job('kept', 'WAITING'));
+    expect((await events.read('alice', undefined, 10)).map((e) => e.job.jobId)).toEqual(['kept']);
+    await events.close();
+    const stored = await recording.insertJob(job('still-stored', 'WAITING'));
+    expect(stored.jobId).toBe('still-stored');
+    expect((await store.getJob('still-stored'))?.state).toBe('WAITING');
+    expect(lines.some((l) => l.includes('job event not logged') && l.includes('still-stored'))).toBe(true);
+    await store.close();
   });
 });

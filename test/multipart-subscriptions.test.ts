@@ -6,11 +6,11 @@
  */
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PictureModelingJobCompleted } from '../client/operations.js';
+import { CreatePictureModelingJob, PictureModelingJobCompleted } from '../client/operations.js';
 import { startHarness, tempDir, waitFor, type Harness } from './support/harness.js';
 import { writeApiKeys } from './support/identity.js';
 import { makePng } from './support/images.js';
-import { uploadPhoto } from './support/multipart.js';
+import { encodeParts, postRaw, uploadPhoto } from './support/multipart.js';
 import { multipartSubscribe } from './support/multipart-subscription.js';
 import { COMPLETED_SUBSCRIPTION } from './support/subscriptions.js';
 
@@ -106,5 +106,35 @@ describe('multipart HTTP subscriptions', () => {
     expect(await activeSubscriptions()).toBe(before + 1);
     abort.abort();
     await waitFor(async () => (await activeSubscriptions()) === before);
+  });
+});
+
+describe('multipart HTTP subscriptions with TRUSTED_DOCUMENTS_ONLY', () => {
+  let t: Harness;
+  beforeAll(async () => {
+    t = await startHarness({ emulator: { jobDurationMs: 3_600_000 }, env: { TRUSTED_DOCUMENTS_ONLY: 'true', MULTIPART_HEARTBEAT_MS: '20' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const idOf = (document: object) => (document as { __meta__: { hash: string } }).__meta__.hash;
+
+  it('runs a trusted subscription by its documentId and refuses any other text', async () => {
+    const refused = await multipartSubscribe(t.url, { query: COMPLETED_SUBSCRIPTION }, AbortSignal.timeout(5000));
+    expect(refused.status).toBe(400);
+    expect(refused.json.errors[0].extensions.code).toBe('PERSISTED_QUERY_ONLY');
+    const created = encodeParts([
+      { name: 'operations', value: JSON.stringify({ documentId: idOf(CreatePictureModelingJob), variables: { input: { file: null, styleId: 'system_male_001', name: `trusted-${Date.now()}` } } }) },
+      { name: 'map', value: JSON.stringify({ 0: ['variables.input.file'] }) },
+      { name: '0', value: makePng(16, 16), filename: 'a.png', type: 'image/png' },
+    ]);
+    const { body } = await postRaw(t.url, created.body, { 'content-type': created.contentType, 'x-graphql-yoga-csrf': '1' });
+    const jobId = body.data.createPictureModelingJob.jobId as string;
+    const sub = await multipartSubscribe(t.url, { documentId: idOf(PictureModelingJobCompleted), variables: { jobId } }, AbortSignal.timeout(10_000));
+    expect(sub.status).toBe(200);
+    await waitFor(() => sub.parts.length > 0);
+    t.emulator.world.complete(jobId);
+    await sub.ended;
+    expect(sub.payloads()).toEqual([{ data: { pictureModelingJobCompleted: expect.objectContaining({ id: jobId, state: 'SUCCEED' }) } }]);
   });
 });

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { UNSIGNED_PAYLOAD } from '../metastudio/signer.js';
 import { createControl } from './control.js';
 import { drain, headerOf, readBody, Reply, safeDecode, sleep } from './http.js';
+import { coverImage } from './cover-image.js';
 import { JobWorld, type CallbackMode } from './job-world.js';
 import { createOperations, ROUTES } from './operations.js';
 import { createThrottle } from './throttle.js';
@@ -108,7 +109,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     maxPhotoBytes: options.maxPhotoBytes ?? 10 * 1024 * 1024,
   };
   const auth: AuthConfig = { ak: config.ak, sk: config.sk, projectId: config.projectId, iamToken: config.iamToken };
-  const world = new JobWorld({ jobDurationMs: options.jobDurationMs ?? 3000, callbackMode: options.callbackMode ?? 'normal' });
+  let baseUrl = 'https://emulator.invalid';
+  const world = new JobWorld({ jobDurationMs: options.jobDurationMs ?? 3000, callbackMode: options.callbackMode ?? 'normal', imageBaseUrl: () => baseUrl });
   const faults: Fault[] = [];
   const calls: RecordedCall[] = [];
   const received: string[] = [];
@@ -149,6 +151,12 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     };
 
     if (options.controlApi && url.pathname.startsWith('/_emulator/')) return control(req, res, url);
+    // Covers and thumbnails are public, unsigned URLs upstream (object storage): served as such.
+    if (req.method === 'GET' && /^\/(covers|thumbnails)\/[\w-]+\.png$/.test(url.pathname)) {
+      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=86400' });
+      res.end(coverImage());
+      return;
+    }
 
     const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname));
     if (!route) {
@@ -221,9 +229,10 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const emulator: Emulator = {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: baseUrl,
     port,
     config,
     world,

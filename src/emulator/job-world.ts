@@ -64,6 +64,8 @@ export interface JobWorldOptions {
   callbackMode?: CallbackMode;
   /** How many times a callback is sent in 'repeat' mode. @default 3 */
   repeatCount?: number;
+  /** Base URL of the covers and thumbnails (the emulator serves them itself). @default https://emulator.invalid */
+  imageBaseUrl?: () => string;
 }
 
 export class JobWorld {
@@ -77,7 +79,10 @@ export class JobWorld {
   private readonly repeatCount: number;
   private readonly pendingCallbacks = new Set<Promise<void>>();
 
+  private readonly imageBaseUrl: () => string;
+
   constructor(options: JobWorldOptions) {
+    this.imageBaseUrl = options.imageBaseUrl ?? (() => 'https://emulator.invalid');
     this.jobDurationMs = options.jobDurationMs;
     this.callbackMode = options.callbackMode ?? 'normal';
     this.repeatCount = options.repeatCount ?? 3;
@@ -156,7 +161,7 @@ export class JobWorld {
       style_id: job.styleId,
     };
     if (job.endedAt !== undefined) info.end_time = rfc3339(job.endedAt);
-    if (state === 'SUCCEED' || state === 'PARTIAL_SUCCEED') info.model_cover_url = `https://emulator.invalid/covers/${job.assetId}.png`;
+    if (state === 'SUCCEED' || state === 'PARTIAL_SUCCEED') info.model_cover_url = `${this.imageBaseUrl()}/covers/${job.assetId}.png`;
     if (state === 'FAILED') info.error_info = { error_code: 'MSS.10001006', error_msg: 'Asset create job failed' };
     return info;
   }
@@ -205,8 +210,8 @@ export class JobWorld {
       asset_name: job.name,
       asset_state: this.assetState(job),
       asset_type: 'HUMAN_MODEL',
-      cover_url: `https://emulator.invalid/covers/${job.assetId}.png`,
-      thumbnail_url: `https://emulator.invalid/thumbnails/${job.assetId}.png`,
+      cover_url: `${this.imageBaseUrl()}/covers/${job.assetId}.png`,
+      thumbnail_url: `${this.imageBaseUrl()}/thumbnails/${job.assetId}.png`,
     };
   }
 

@@ -19,7 +19,7 @@ export interface MultipartSubscription {
 
 export async function multipartSubscribe(
   baseUrl: string,
-  body: { query: string; variables?: Record<string, unknown> },
+  body: { query?: string; documentId?: string; variables?: Record<string, unknown> },
   signal: AbortSignal,
   headers: Record<string, string> = {},
 ): Promise<MultipartSubscription> {
