@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { upstreamBusy, storeUnavailable } from '../errors.js';
 import type { BudgetOperation } from './rate-limits.js';
-import { GUARD_SHARE, LATE_LIMIT_MS, type SlotClock } from './slot-clock.js';
+import { GUARD_SHARE, LATE_LIMIT_MS, latenessOf, type SlotClock } from './slot-clock.js';
 
 export interface QueueOptions {
   operation: BudgetOperation;
@@ -169,10 +169,10 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
           continue;
         }
         changed();
-        const slotAt = performance.now() + reservation.waitMs;
         if (reservation.waitMs > 0) await sleep(reservation.waitMs);
-        // Woken too late to keep the spacing (a busy event loop): this slot goes unused.
-        if (performance.now() - slotAt > LATE_LIMIT_MS) {
+        // Woken too late to keep the spacing (a busy event loop, late either for the timer or
+        // for the clock's reply): this slot goes unused, and the next create takes a new one.
+        if (latenessOf(reservation) > LATE_LIMIT_MS) {
           options.onLateSlot?.();
           continue;
         }

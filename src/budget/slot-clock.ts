@@ -40,17 +40,33 @@ export const JITTER_FACTOR = 0.9;
 export const INCREASE_SHARE = 0.02;
 /** The rate is never cut below this many calls per second. */
 export const MIN_RATE = 0.05;
+/** How fast performance.now() and Redis's clock may drift apart (1 ms per second: NTP slews far less). */
+const CLOCK_DRIFT = 0.001;
 /** Idle state expires: a clock that nobody used for this long starts again at the configured rate. */
 const STATE_TTL_MS = 3_600_000;
 
 export interface Reservation {
   /** False: the slot was more than `maxWaitMs` away and nothing was reserved. */
   granted: boolean;
-  /** Time until the slot (granted), or until the next free slot (refused). */
+  /**
+   * Time until the slot (granted: until the latest local time it can be, so a call that
+   * waits this long is never early), or until the next free slot (refused).
+   */
   waitMs: number;
   /** The operation's current rate, calls per second. */
   rate: number;
+  /** The slot as the clock granted it, on the clock's own time (Redis's in Redis mode, shared by every instance). */
+  slotAt: number;
+  /**
+   * The earliest performance.now() the slot can be on this instance. A call is late by
+   * its send time minus this (an upper bound: a reply the event loop took long to read
+   * cannot hide lateness), and beyond LATE_LIMIT_MS its slot is given up.
+   */
+  earliestAt: number;
 }
+
+/** How late a call sent now would be for its slot, at most. */
+export const latenessOf = (reservation: Reservation, now = performance.now()) => now - reservation.earliestAt;
 
 export interface Throttling {
   /** The rate was cut now (false: already cut for this back-off). */
@@ -115,9 +131,10 @@ export function createMemorySlotClock(now: () => number = () => performance.now(
       const rate = currentRate(state, limit, at);
       const slot = Math.max(at, state.next);
       const waitMs = slot - at;
-      if (waitMs > maxWaitMs) return { granted: false, waitMs, rate };
+      const earliestAt = performance.now() + waitMs;
+      if (waitMs > maxWaitMs) return { granted: false, waitMs, rate, slotAt: slot, earliestAt };
       Object.assign(state, { rate, since: at, next: slot + intervalOf(rate) });
-      return { granted: true, waitMs, rate };
+      return { granted: true, waitMs, rate, slotAt: slot, earliestAt };
     },
     async throttled(operation, limit, stated) {
       const at = now();
@@ -160,14 +177,14 @@ local function save(n)
 end
 `;
 
-/** KEYS: state. ARGV: limit, increase share, max wait ms, guard share, ttl ms. -> {granted, waitMs, rate} */
+/** KEYS: state. ARGV: limit, increase share, max wait ms, guard share, ttl ms. -> {granted, waitMs, rate, slot, now} (Redis's clock, ms) */
 const RESERVE = `${LUA_STATE}
 local slot = math.max(now, nxt)
 local wait = slot - now
-if wait > tonumber(ARGV[3]) then return {0, tostring(wait), tostring(rate)} end
+if wait > tonumber(ARGV[3]) then return {0, tostring(wait), tostring(rate), tostring(slot), tostring(now)} end
 save(slot + 1000 / rate * (1 + tonumber(ARGV[4])))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {1, tostring(wait), tostring(rate)}`;
+return {1, tostring(wait), tostring(rate), tostring(slot), tostring(now)}`;
 
 /**
  * KEYS: state. ARGV: limit, increase share, back-off ms, stated limit (0: none), decrease
@@ -202,17 +219,42 @@ export const budgetKey = (operation: BudgetOperation) => `{budget}:${operation}`
  * account's limit, the 429s lower each instance's rate as usual.
  */
 export function createRedisSlotClock(redis: ScriptRunner, fallback: SlotClock = createMemorySlotClock()): SlotClock {
+  /**
+   * Bounds of (Redis's clock - performance.now()): a script ran somewhere between sending
+   * it and reading its reply, so each reply bounds the offset; every reply narrows the
+   * bounds (older ones widened by CLOCK_DRIFT for the time since), and one that falls
+   * outside them (Redis's clock stepped, a failover) starts them again. A slot on Redis's
+   * clock is then between `slot - hi` and `slot - lo` here, however late a loaded event
+   * loop read the reply that granted it.
+   */
+  let lo = -Infinity;
+  let hi = Infinity;
+  let learnedAt = 0;
+  const learn = (redisNow: number, sentAt: number, readAt: number) => {
+    const widen = (readAt - learnedAt) * CLOCK_DRIFT;
+    const low = redisNow - readAt;
+    const high = redisNow - sentAt;
+    lo = Math.max(lo - widen, low);
+    hi = Math.min(hi + widen, high);
+    if (lo > hi) [lo, hi] = [low, high];
+    learnedAt = readAt;
+  };
   return {
     async reserve(operation, limit, maxWaitMs) {
       if (lost(redis)) return fallback.reserve(operation, limit, maxWaitMs);
-      let reply: [number, string, string];
+      let reply: [number, string, string, string, string];
+      const sentAt = performance.now();
       try {
-        reply = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as [number, string, string];
+        reply = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as typeof reply;
       } catch {
         return fallback.reserve(operation, limit, maxWaitMs);
       }
-      const [granted, wait, rate] = reply;
-      return { granted: granted === 1, waitMs: Number(wait), rate: Number(rate) };
+      const readAt = performance.now();
+      const [granted, wait, rate, slot, redisNow] = reply;
+      const slotAt = Number(slot);
+      learn(Number(redisNow), sentAt, readAt);
+      if (granted !== 1) return { granted: false, waitMs: Number(wait), rate: Number(rate), slotAt, earliestAt: slotAt - hi };
+      return { granted: true, waitMs: Math.max(0, slotAt - lo - performance.now()), rate: Number(rate), slotAt, earliestAt: slotAt - hi };
     },
     async throttled(operation, limit, stated) {
       const args = [limit, INCREASE_SHARE, BACKOFF_MS, stated ?? 0, DECREASE_FACTOR, JITTER_FACTOR, MIN_RATE, GUARD_SHARE, STATE_TTL_MS];

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { BudgetMetrics } from './budget-metrics.js';
 import { createCreateQueue, type CreateQueue } from './create-queue.js';
 import type { BudgetOperation, RateLimits } from './rate-limits.js';
-import { BACKOFF_JITTER_MS, BACKOFF_MS, LATE_LIMIT_MS, type SlotClock } from './slot-clock.js';
+import { BACKOFF_JITTER_MS, BACKOFF_MS, LATE_LIMIT_MS, latenessOf, type SlotClock } from './slot-clock.js';
 
 /** API Gateway names the limit in its 429: `...policy user over ratelimit,limit:1,time:1 second`. */
 export function statedLimit(message: string | undefined): number | undefined {
@@ -84,10 +84,9 @@ export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
         if (!reservation.granted) {
           throw upstreamBusy(reservation.waitMs, `MetaStudio's rate limit for ${operation} calls is fully used`);
         }
-        const slotAt = performance.now() + reservation.waitMs;
         if (reservation.waitMs > 0) await sleep(reservation.waitMs, undefined, turn.signal ? { signal: turn.signal } : undefined);
-        // Woken too late to keep the spacing: this slot goes unused, the call takes the next.
-        if (performance.now() - slotAt <= LATE_LIMIT_MS) break;
+        // Woken too late to keep the spacing (for the timer or the clock's reply): this slot goes unused, the call takes the next.
+        if (latenessOf(reservation) <= LATE_LIMIT_MS) break;
         metrics?.lateSlots.inc({ operation });
       }
       sent(operation, started);
