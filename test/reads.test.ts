@@ -3,12 +3,14 @@
  * reached over real HTTP by the gateway's own client.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { MetaStudioClient } from '../src/metastudio/client.js';
+import { createMetaStudioClient, type MetaStudioClient } from '../src/metastudio/client.js';
+import { createMemorySlotClock } from '../src/budget/slot-clock.js';
+import { createUpstreamBudget } from '../src/budget/upstream-budget.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createEmulator } from '../src/emulator/create-emulator.js';
 import { createJobService } from '../src/jobs/sync/job-service.js';
 import { createReadScheduler, type ReadScheduler } from '../src/jobs/sync/read-scheduler.js';
-import { gql, startHarness, type Harness } from './support/harness.js';
+import { gql, startHarness, UNFELT_LIMITS, type Harness } from './support/harness.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
 
 const FROM_URL = `mutation($input: CreatePictureModelingJobFromUrlInput!) {
@@ -52,31 +54,6 @@ async function createJobs(count: number): Promise<string[]> {
 
 const reads = () => ({ list: h.emulator.countReceived('ListPictureModelingJobs'), show: h.emulator.countReceived('ShowPictureModelingJob') });
 const stateOf = async (jobId: string) => (await h.gateway.services.store.getJob(jobId))?.state;
-
-/** The gateway's own client, noting when each list and show call starts and ends. */
-function timedClient() {
-  const client = h.gateway.services.client;
-  const log: Array<{ op: 'list' | 'show'; start: number; end: number; ok: boolean }> = [];
-  const timed =
-    <A extends unknown[], R>(op: 'list' | 'show', call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const entry = { op, start: Date.now(), end: 0, ok: false };
-      log.push(entry);
-      try {
-        const result = await call(...args);
-        entry.ok = true;
-        return result;
-      } finally {
-        entry.end = Date.now();
-      }
-    };
-  const wrapped: MetaStudioClient = {
-    ...client,
-    listPictureModelingJobs: timed('list', (input) => client.listPictureModelingJobs(input)),
-    showPictureModelingJob: timed('show', (id, options) => client.showPictureModelingJob(id, options)),
-  };
-  return { wrapped, log };
-}
 
 describe('concurrent reads of one job', () => {
   it('are one upstream Show, and one more for whoever asks once it has been sent', async () => {
@@ -171,37 +148,87 @@ describe('subscriptions that re-read jobs not read for a while', () => {
 
 describe('a throttled read is not tried again sooner than 2 s later', () => {
   let scheduler: ReadScheduler | undefined;
+  let upstream: MetaStudioClient | undefined;
   afterEach(async () => {
     await scheduler?.stop();
+    await upstream?.close();
+    upstream = undefined;
   });
+
+  /**
+   * A client built as the gateway builds its own (paced by an upstream budget), noting each
+   * call it sends upstream: when it started and ended, and its status. The 429 wait belongs
+   * to the budget beneath the client, so this is where a throttled call shows.
+   */
+  function wireClient() {
+    const wire: Array<{ operation: string; status: number | string; start: number; end: number }> = [];
+    const budget = createUpstreamBudget({ limits: UNFELT_LIMITS, clock: createMemorySlotClock(), queueTimeoutMs: 20_000, queueMax: 10, log: createLogger('silent') });
+    upstream = createMetaStudioClient({
+      endpoint: h.emulator.url,
+      projectId: h.emulator.config.projectId,
+      credentials: { ak: h.emulator.config.ak, sk: h.emulator.config.sk },
+      timeoutMs: 5000,
+      budget,
+      onCall: ({ operation, status, durationMs }) => {
+        const end = performance.now();
+        wire.push({ operation, status, start: end - durationMs, end });
+      },
+    });
+    return { client: upstream, wire };
+  }
+
+  /** Each caller's view of its calls: the client answered once, after the budget's wait. */
+  function timed(client: MetaStudioClient) {
+    const log: Array<{ op: 'list' | 'show'; ok: boolean }> = [];
+    const note =
+      <A extends unknown[], R>(op: 'list' | 'show', call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const entry = { op, ok: false };
+        log.push(entry);
+        const result = await call(...args);
+        entry.ok = true;
+        return result;
+      };
+    const wrapped: MetaStudioClient = {
+      ...client,
+      listPictureModelingJobs: note('list', (input) => client.listPictureModelingJobs(input)),
+      showPictureModelingJob: note('show', (id, options) => client.showPictureModelingJob(id, options)),
+    };
+    return { wrapped, log };
+  }
 
   it('a list refused with 429 APIG.0308: the next list call starts at least 2 s after', async () => {
     const ids = await createJobs(2);
     for (const jobId of ids) h.emulator.world.complete(jobId);
-    // Refuses the call whatever the client's own retries (three attempts).
-    h.emulator.addFault({ operation: 'ListPictureModelingJobs', status: 429, body: THROTTLED, times: 3 });
-    const { wrapped, log } = timedClient();
+    h.emulator.addFault({ operation: 'ListPictureModelingJobs', status: 429, body: THROTTLED, times: 1 });
+    const { client, wire } = wireClient();
+    const { wrapped, log } = timed(client);
     scheduler = createReadScheduler({ client: wrapped, jobs: h.gateway.services.jobs, log: createLogger('silent'), gatherMs: 20 });
     for (const jobId of ids) scheduler.markDue(jobId);
     await vi.waitFor(async () => expect(await Promise.all(ids.map(stateOf))).toEqual(['SUCCEED', 'SUCCEED']), { timeout: 8000 });
-    const lists = log.filter((c) => c.op === 'list');
-    expect(lists.map((c) => c.ok)).toEqual([false, true]);
+    // Upstream: refused, then sent again no sooner than 2 s after the refusal (no quick retry).
+    const lists = wire.filter((c) => c.operation === 'ListPictureModelingJobs');
+    expect(lists.map((c) => c.status)).toEqual([429, 200]);
     expect(lists[1]!.start - lists[0]!.end).toBeGreaterThanOrEqual(2000);
+    // One owner of that wait: the scheduler asked once and never saw the 429.
+    expect(log).toEqual([{ op: 'list', ok: true }]);
   });
 
   it('a show refused with 429: the job is read again no sooner than 2 s later, then completes', async () => {
     const [jobId] = await createJobs(1);
     h.emulator.world.complete(jobId!);
-    h.emulator.addFault({ operation: 'ShowPictureModelingJob', status: 429, body: THROTTLED, times: 3 });
-    const { wrapped, log } = timedClient();
+    h.emulator.addFault({ operation: 'ShowPictureModelingJob', status: 429, body: THROTTLED, times: 1 });
+    const { client, wire } = wireClient();
+    const { wrapped, log } = timed(client);
     const { store, bus, metrics } = h.gateway.services;
     const jobs = createJobService({ client: wrapped, store, bus, metrics, log: createLogger('silent') });
     scheduler = createReadScheduler({ client: wrapped, jobs, log: createLogger('silent'), gatherMs: 20 });
     scheduler.markDue(jobId!);
     await vi.waitFor(async () => expect(await stateOf(jobId!)).toBe('SUCCEED'), { timeout: 8000 });
-    const shows = log.filter((c) => c.op === 'show');
-    expect(shows.map((c) => c.ok)).toEqual([false, true]);
+    const shows = wire.filter((c) => c.operation === 'ShowPictureModelingJob');
+    expect(shows.map((c) => c.status)).toEqual([429, 200]);
     expect(shows[1]!.start - shows[0]!.end).toBeGreaterThanOrEqual(2000);
+    expect(log).toEqual([{ op: 'show', ok: true }]);
   });
 
   it('a job upstream does not know (404) is not read again', async () => {

@@ -4,9 +4,11 @@
  * read together, one batch at a time: one job by a Show, several by pages of recently
  * ended jobs (100 a call), then of running jobs while that costs fewer calls than Shows,
  * and a Show for any not found there. The completion is still what upstream says: the
- * callback is only a trigger. A failed read is tried again no sooner than 2 s later
- * (longer after each failure in a row), never at once: a throttled operation (429) is not
- * helped by being asked again.
+ * callback is only a trigger. A 429 is not this scheduler's to handle: the upstream budget
+ * beneath the client owns that wait (the refused call is sent again no sooner than 2 s
+ * later, and the operation's rate is lowered), so a read only fails here once the budget
+ * gave up (GATEWAY.UPSTREAM_BUSY) or on a fault. Such a read is tried again no sooner than
+ * 2 s later (longer after each failure in a row), never at once.
  */
 import { isMetaStudioError } from '../../errors.js';
 import type { MetaStudioClient } from '../../metastudio/client.js';
