@@ -6,6 +6,7 @@ import { createEmulator } from '../src/emulator/create-emulator.js';
 import { createCallbackTokens } from '../src/jobs/webhooks/callback-token.js';
 import { createRelay, verifyRelaySignature, SIGNATURE_HEADER } from '../src/jobs/webhooks/relay.js';
 import { recordFromUpstream } from '../src/jobs/model/job-record.js';
+import { createJobService } from '../src/jobs/sync/job-service.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { makePng } from './support/images.js';
@@ -191,15 +192,43 @@ describe('completion reaches subscribers whatever the timing', () => {
   it('a callback that arrives while a poll is under way is not answered by that older read', async () => {
     h.emulator.world.callbackMode = 'suppress';
     const job = await createJob();
-    // A slow upstream read starts before the job ends...
-    h.emulator.addFault({ operation: 'ShowPictureModelingJob', delayMs: 400 });
-    const stale = h.gateway.services.jobs.refresh(job.jobId);
-    await new Promise((r) => setTimeout(r, 50));
-    h.emulator.world.complete(job.jobId);
-    // ...and the callback comes while it is still under way.
-    const fresh = h.gateway.services.jobs.refresh(job.jobId);
-    expect((await stale)?.state).toBe('WAITING');
-    expect((await fresh)?.state).toBe('SUCCEED');
+    // The gateway's job service over its own client, except that the first Show, once
+    // upstream has answered it, is held until released: a read under way for as long as
+    // the test needs, whatever the machine's load.
+    const { client, store, bus, metrics } = h.gateway.services;
+    let answered!: () => void;
+    const upstreamAnswered = new Promise<void>((r) => (answered = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let shows = 0;
+    const holding: typeof client = {
+      ...client,
+      async showPictureModelingJob(jobId, options) {
+        const first = shows++ === 0;
+        const result = await client.showPictureModelingJob(jobId, options);
+        if (first) {
+          answered();
+          await released;
+        }
+        return result;
+      },
+    };
+    const jobs = createJobService({ client: holding, store, bus, metrics, log: createLogger('silent') });
+    try {
+      // An upstream read starts, and is answered, before the job ends...
+      const stale = jobs.refresh(job.jobId);
+      await upstreamAnswered;
+      h.emulator.world.complete(job.jobId);
+      // ...and the callback comes while that read is still under way.
+      const fresh = jobs.refresh(job.jobId);
+      release();
+      expect((await stale)?.state).toBe('WAITING');
+      expect((await fresh)?.state).toBe('SUCCEED');
+      expect(shows).toBe(2);
+    } finally {
+      release();
+      await jobs.stop();
+    }
   });
 
   it('an unknown jobId is an error, not a hang', async () => {
