@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { gql, startHarness, waitFor, type Harness } from './support/harness.js';
+import { gql, startHarness, UNFELT_LIMITS, waitFor, type Harness } from './support/harness.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { startCluster, startSentinelGroup, type RedisCluster, type SentinelGroup } from './support/redis-topologies.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
@@ -18,7 +18,7 @@ let cluster: RedisCluster;
 let emulator: Emulator;
 
 beforeAll(async () => {
-  [single, sentinel, cluster, emulator] = await Promise.all([startRedis(), startSentinelGroup(), startCluster(), createEmulator({ jobDurationMs: 3_600_000 })]);
+  [single, sentinel, cluster, emulator] = await Promise.all([startRedis(), startSentinelGroup(), startCluster(), createEmulator({ jobDurationMs: 3_600_000, rateLimits: UNFELT_LIMITS })]);
 }, 60_000);
 afterAll(async () => {
   await emulator?.close();
@@ -49,6 +49,8 @@ describe.each([
       CALLBACK_SECRET: 'topologies-callback-secret-0123456789',
       RATE_LIMIT_CREATES_PER_MINUTE: '1000',
       MAX_PENDING_JOBS_PER_PRINCIPAL: '1000',
+      // Ten uploads at once from one principal: the per-principal upload slots are not what this is about.
+      MAX_UPLOADS_PER_PRINCIPAL: '1000',
       LOG_LEVEL: 'warn',
     };
     [a, b] = await Promise.all([startHarness({ env, sharedEmulator: emulator }), startHarness({ env, sharedEmulator: emulator })]);
