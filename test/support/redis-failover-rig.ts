@@ -8,7 +8,7 @@ import { createEmulator, type Emulator } from '../../src/emulator/create-emulato
 import { isTerminal } from '../../src/metastudio/types.js';
 import { makePng } from './images.js';
 import { uploadPhoto } from './multipart.js';
-import { gql, tempDir, waitFor } from './harness.js';
+import { gql, tempDir, UNFELT_LIMITS, waitFor } from './harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './process.js';
 import type { RedisServer } from './redis.js';
 import { subscribe, wsClient, type Collected } from './subscriptions.js';
@@ -48,7 +48,8 @@ export interface FailoverRig {
 }
 
 export async function startFailoverRig(redisEnv: Record<string, string>): Promise<FailoverRig> {
-  const emulator = await createEmulator({ jobDurationMs: 3_600_000 });
+  // Not about the upstream budget: limits never felt on either side (test/support/harness.ts).
+  const emulator = await createEmulator({ jobDurationMs: 3_600_000, rateLimits: UNFELT_LIMITS });
   let output = '';
   const gateways = await Promise.all(
     [0, 1].map(async () => {
