@@ -27,6 +27,8 @@ const lossEnv = { UPSTREAM_TIMEOUT_MS: '400', RECONCILE_AFTER_MS: '0', RATE_LIMI
 const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 const upload = async (h: Harness, input: Record<string, unknown>) => (await uploadPhoto(h.url, { file: makePng(24, 24), input })).body.data.createPictureModelingJob;
 const upstreamJobNamed = (emulator: Emulator, name: string) => emulator.world.list({}).find((j) => j.name === name);
+/** Subscriptions open on the gateway at `url`, from its /metrics. */
+const activeSubscriptions = async (url: string) => Number(/^gateway_active_subscriptions (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
 
 /** A gateway with its own emulator for one describe block, the emulator reset before each test. */
 function useGateway(env: Record<string, string> = lossEnv): { h: Harness; emulator: Emulator } {
@@ -48,8 +50,10 @@ function lossScenarios(setup: () => { h: Harness; emulator: Emulator }) {
   it('an answer that comes after UPSTREAM_TIMEOUT_MS: the callback adopts the job, it is listed and delivered', async () => {
     const { h, emulator } = setup();
     const client = wsClient(h.wsUrl);
+    const open = await activeSubscriptions(h.url);
     const all = subscribe(client);
-    await new Promise((r) => setTimeout(r, 100));
+    // An all-jobs subscription gets only what completes once it is open.
+    await waitFor(async () => (await activeSubscriptions(h.url)) > open);
     const name = uniqueName('late');
     emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: 1200 });
     expect(await upload(h, { name })).toMatchObject({ __typename: 'MssError', errorCode: 'GATEWAY.UPSTREAM_TIMEOUT' });
@@ -137,7 +141,7 @@ describe('SQLite: lost create answers', () => {
       child = await spawnListening(env);
       const client = wsClient(`ws://127.0.0.1:${port}/graphql`);
       const all = subscribe(client);
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(async () => (await activeSubscriptions(url)) > 0);
       g.emulator.world.complete(upstream.job_id);
       await waitFor(() => all.events.some((e) => e.data.pictureModelingJobCompleted.jobId === upstream.job_id));
       const listed = (await gql(url, LIST)).body.data.pictureModelingJobs.jobs;
