@@ -59,7 +59,10 @@ export function rawSocket(baseUrl: string, bytes: Buffer | string, options: { en
       clearTimeout(timer);
       resolve(Buffer.concat(chunks).toString('latin1'));
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
+    // The gateway may answer and close while bytes are still being written (a refusal before
+    // the body was read): that is EPIPE or ECONNRESET on our side, and 'close' still resolves
+    // with what it answered, which the caller judges (no answer at all is status 0).
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
   });
 }
 
