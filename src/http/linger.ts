@@ -32,10 +32,28 @@ export function useUnreadBodyDrain(): Plugin {
 }
 
 export function lingerAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse, bounds: LingerBounds): void {
-  res.once('finish', () => {
+  const socket = req.socket;
+  // When the connection is not kept alive (`Connection: close`), Node destroys the socket as
+  // soon as the answer is written (destroySoon), with the body still arriving: the client
+  // gets a reset, and a reset makes its kernel drop the answer it had not read yet. While
+  // the body is unfinished, closing waits for the lingering below: the answer and a FIN go
+  // out now (half-close, as nginx does), the socket is destroyed once the body has been read.
+  let lingering: Promise<void> | undefined;
+  const destroySoon = socket.destroySoon.bind(socket);
+  socket.destroySoon = () => {
+    if (!lingering) return destroySoon();
+    socket.end();
+    void lingering.then(() => socket.destroy());
+  };
+  res.once('close', () => {
+    if (!lingering) socket.destroySoon = destroySoon;
+  });
+  // Before Node's own 'finish' handler, which is what calls destroySoon.
+  res.prependOnceListener('finish', () => {
     if (req.complete || req.destroyed) return;
-    const socket = req.socket;
     let discarded = 0;
+    let settle!: () => void;
+    lingering = new Promise((resolve) => (settle = resolve));
     const cut = () => {
       cleanup();
       socket.destroy();
@@ -49,6 +67,8 @@ export function lingerAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse
     const cleanup = () => {
       clearTimeout(timer);
       unlisten();
+      socket.destroySoon = destroySoon;
+      settle();
     };
     // Whoever was reading (busboy) is done with this request: the rest is ours to drop.
     req.unpipe();
