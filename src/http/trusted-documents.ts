@@ -39,16 +39,50 @@ export function documentIdOf(params: { documentId?: unknown; extensions?: unknow
 
 export const ONLY_TRUSTED_MESSAGE = 'This gateway runs trusted documents only: send the documentId (sha256) of an operation from client/generated/persisted-documents.json';
 
+/** Why an operation is refused under the trusted-documents rule, as every transport words it. */
+export const TRUSTED_DOCUMENT_REFUSALS = {
+  notFound: { message: 'Unknown documentId: not a trusted document of this gateway', code: 'PERSISTED_QUERY_NOT_FOUND' },
+  persistedQueryOnly: { message: ONLY_TRUSTED_MESSAGE, code: 'PERSISTED_QUERY_ONLY' },
+} as const;
+
+export type TrustedDocumentResolution =
+  | { ok: true; query: string | undefined }
+  | { ok: false; refusal: keyof typeof TRUSTED_DOCUMENT_REFUSALS };
+
+/**
+ * The one rule both transports apply: an id names the operation (any text sent along is
+ * ignored); with TRUSTED_DOCUMENTS_ONLY an id is required. The HTTP plugin hands the
+ * persisted-operations plugin these same answers; graphql-ws calls it directly.
+ */
+export function resolveTrustedDocument(
+  documents: TrustedDocuments,
+  params: { query?: string; documentId?: unknown; extensions?: unknown },
+): TrustedDocumentResolution {
+  const id = documentIdOf(params);
+  if (id) {
+    const trusted = documents.get(id);
+    return trusted ? { ok: true, query: trusted } : { ok: false, refusal: 'notFound' };
+  }
+  return documents.only ? { ok: false, refusal: 'persistedQueryOnly' } : { ok: true, query: params.query };
+}
+
+const refusedOverHttp = (refusal: keyof typeof TRUSTED_DOCUMENT_REFUSALS) =>
+  createGraphQLError(TRUSTED_DOCUMENT_REFUSALS[refusal].message, { extensions: { code: TRUSTED_DOCUMENT_REFUSALS[refusal].code, http: { status: 400 } } });
+
 export function useTrustedDocuments(documents: TrustedDocuments): Plugin {
   return usePersistedOperations({
-    getPersistedOperation: (id) => documents.get(id) ?? null,
+    // The plugin asks in two steps (which id, which document): both answered by resolveTrustedDocument.
     extractPersistedOperationId: (params) => documentIdOf(params as { documentId?: unknown; extensions?: unknown }),
+    getPersistedOperation: (id) => {
+      const resolved = resolveTrustedDocument(documents, { documentId: id });
+      return resolved.ok ? (resolved.query ?? null) : null;
+    },
     allowArbitraryOperations: !documents.only,
     customErrors: {
-      persistedQueryOnly: () => createGraphQLError(ONLY_TRUSTED_MESSAGE, { extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } } }),
+      persistedQueryOnly: () => refusedOverHttp('persistedQueryOnly'),
       // Neither a query nor an id: a malformed request, as GraphQL over HTTP says (400).
       keyNotFound: () => createGraphQLError('No operation: send "query" (a string) or a "documentId"', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } }),
-      notFound: () => createGraphQLError('Unknown documentId: not a trusted document of this gateway', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } }),
+      notFound: () => refusedOverHttp('notFound'),
     },
   }) as Plugin;
 }
