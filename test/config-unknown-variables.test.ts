@@ -34,4 +34,16 @@ describe('every section reports at once', () => {
     expect(problems.map((problem) => problem.split(':')[0])).toEqual(expect.arrayContaining(['PORT', 'UPSTREAM_QUEUE_MAX', 'REDIS_SENTINELS']));
     for (const problem of problems) expect(problem).not.toContain('\n');
   });
+
+  it('a secret named by any section is never echoed in its problem line', () => {
+    let problems: readonly string[] = [];
+    try {
+      loadConfig({ CALLBACK_SECRET: 'tooshort-cb', AUTH_JWT_SECRET: 'tooshort-jwt', PORT: 'not-a-port' });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).not.toMatch(/tooshort/);
+    expect(problems.join('\n')).toContain('not-a-port');
+  });
 });

@@ -21,6 +21,9 @@ export const authSpec = {
   AUTH_JWT_MAX_LIFETIME_SECONDS: int(60, 366 * 86_400)({ default: 86_400 }),
 };
 
+/** Never echoed in a problem line. */
+export const authSecrets = ['AUTH_JWT_SECRET'];
+
 export interface ApiKeyEntry {
   principal: string;
   /** Lower-case hex SHA-256 of the key. */

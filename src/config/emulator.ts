@@ -3,6 +3,7 @@ import { bool, cleanEnv, type CleanedEnv } from 'envalid';
 import type { RateLimits } from '../budget/rate-limits.js';
 import { budgetConfig, budgetSpec } from './budget.js';
 import { reportAll, type Env } from './report.js';
+import { upstreamSpec } from './upstream.js';
 import { int, nonEmpty } from './validators.js';
 
 /** What the gateway reads for its embedded emulator. */
@@ -19,10 +20,11 @@ export function embeddedEmulatorConfig(e: CleanedEnv<typeof embeddedEmulatorSpec
 export const standaloneEmulatorSpec = {
   EMULATOR_PORT: int(0, 65535)({ default: 4010 }),
   EMULATOR_HOST: nonEmpty({ default: '127.0.0.1' }),
-  CLOUD_SDK_AK: nonEmpty({ default: undefined }),
-  CLOUD_SDK_SK: nonEmpty({ default: undefined }),
-  METASTUDIO_PROJECT_ID: nonEmpty({ default: undefined }),
-  METASTUDIO_IAM_TOKEN: nonEmpty({ default: undefined }),
+  // The same credentials the gateway signs with, declared once by the upstream section.
+  CLOUD_SDK_AK: upstreamSpec.CLOUD_SDK_AK,
+  CLOUD_SDK_SK: upstreamSpec.CLOUD_SDK_SK,
+  METASTUDIO_PROJECT_ID: upstreamSpec.METASTUDIO_PROJECT_ID,
+  METASTUDIO_IAM_TOKEN: upstreamSpec.METASTUDIO_IAM_TOKEN,
   ...embeddedEmulatorSpec,
   EMULATOR_MAX_PHOTO_BYTES: int(1, 2 ** 40)({ default: 10485760 }),
   EMULATOR_CONTROL_API: bool({ default: false }),

@@ -12,6 +12,9 @@ export const jobsSpec = {
   RELAY_ALLOW_PRIVATE: bool({ default: false }),
 };
 
+/** Never echoed in a problem line. */
+export const jobsSecrets = ['CALLBACK_SECRET', 'RELAY_SIGNING_SECRET'];
+
 export interface JobsConfig {
   pollIntervalMs: number;
   /** A stored job state older than this is re-read upstream when a subscription for it opens. */

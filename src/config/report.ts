@@ -1,8 +1,12 @@
 /** Turns envalid's errors into our problem lines: one per bad variable, naming it. */
+import { authSecrets } from './auth.js';
 import { ConfigError } from './config-error.js';
+import { jobsSecrets } from './jobs.js';
+import { storeSecrets } from './store.js';
+import { upstreamSecrets } from './upstream.js';
 
-// Their values are never echoed in a problem line.
-const SECRET_NAMES = new Set(['CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'METASTUDIO_IAM_TOKEN', 'CALLBACK_SECRET', 'RELAY_SIGNING_SECRET', 'AUTH_JWT_SECRET', 'REDIS_PASSWORD']);
+// Each section names its own secrets.
+const SECRET_NAMES = new Set([...upstreamSecrets, ...jobsSecrets, ...authSecrets, ...storeSecrets]);
 
 export type Env = Record<string, string | undefined>;
 

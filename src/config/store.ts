@@ -52,6 +52,9 @@ export const storeSpec = {
   REDIS_WAIT_REPLICAS: int(0, 16)({ default: undefined }),
 };
 
+/** Never echoed in a problem line. */
+export const storeSecrets = ['REDIS_PASSWORD'];
+
 export interface StoreConfig {
   databasePath: string;
   redisUrl: string | undefined;

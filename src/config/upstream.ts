@@ -19,6 +19,9 @@ export const upstreamSpec = {
   UPSTREAM_TIMEOUT_MS: int(1, 3_600_000)({ default: 30000 }),
 };
 
+/** Never echoed in a problem line. */
+export const upstreamSecrets = ['CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'METASTUDIO_IAM_TOKEN'];
+
 export interface UpstreamConfig {
   /** Where MetaStudio is; undefined means: start the embedded emulator. */
   endpoint: string | undefined;
