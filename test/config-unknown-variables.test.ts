@@ -13,7 +13,7 @@ describe('unknown variables', () => {
   });
 
   it('known variables and variables without our prefixes are not warned of', () => {
-    expect(loadConfig({ REDIS_SENTINEL_NAME: 'x', EMULATOR_PORT: '4011', PATH: '/bin', HOME: '/root', NODE_ENV: 'test' }).warnings).toEqual([]);
+    expect(loadConfig({ REDIS_SENTINEL_NAME: 'x', EMULATOR_PORT: '4011', CLOUD_SDK_VERSION: '500.0.0', PATH: '/bin', HOME: '/root', NODE_ENV: 'test' }).warnings).toEqual([]);
   });
 
   it('edit distance counts insertions, deletions and substitutions', () => {
