@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   // Before anything else, so every span has a provider to go to.
   const tracing = config.tracing ? startOtlpTracing() : undefined;
   const log = createLogger(config.logLevel);
+  // A likely misspelt variable: said once, but start-up goes on (its default applies).
+  for (const warning of config.warnings) log.warn(`Unknown configuration: ${warning}`);
   // Last resort (issue 22): a rejection some code left unhandled is a bug to log loudly,
   // not a reason to drop every client of this instance.
   process.on('unhandledRejection', (reason) => {
