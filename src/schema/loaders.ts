@@ -9,6 +9,7 @@ import type { Principal } from '../auth/authenticator.js';
 import { isMetaStudioError, jobNotFound } from '../errors.js';
 import { isTerminal, type DigitalAssetSummary } from '../metastudio/types.js';
 import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
+import { canSee, seesWholeAccount } from '../jobs/model/visibility.js';
 import type { Services } from './context.js';
 
 export const ASSET_BATCH_SIZE = 100;
@@ -73,10 +74,6 @@ export function createLoaders(services: Pick<Services, 'store' | 'client' | 'job
   };
 }
 
-export function canSee(principal: Principal, record: JobRecord): boolean {
-  return principal.admin || record.owner === principal.id;
-}
-
 /**
  * A job as the caller may see it: another principal's job and an unknown id are both
  * GATEWAY.JOB_NOT_FOUND, decided from the store alone. Terminal jobs come from the store,
@@ -85,7 +82,7 @@ export function canSee(principal: Principal, record: JobRecord): boolean {
 export async function loadVisibleJob(loaders: Loaders, principal: Principal, jobId: string): Promise<JobRecord> {
   const record = await loaders.stored.load(jobId);
   if (!record) {
-    if (principal.admin) return loaders.upstream.load(jobId);
+    if (seesWholeAccount(principal)) return loaders.upstream.load(jobId);
     throw jobNotFound(jobId);
   }
   if (!canSee(principal, record)) throw jobNotFound(jobId);

@@ -14,6 +14,7 @@ import type { JobEventBus } from './event-bus.js';
 import { recordFromUpstream, type JobRecord } from '../model/job-record.js';
 import type { JobService } from '../sync/job-service.js';
 import type { GatewayStore } from '../store/store.js';
+import { canSee, seesWholeAccount } from '../model/visibility.js';
 
 export interface CompletionDeps {
   bus: JobEventBus;
@@ -33,8 +34,6 @@ export function subscriptionError(error: MetaStudioError) {
   return createGraphQLError(error.message, { extensions: { code: error.code, http: { status: error.httpStatus } } });
 }
 
-const visibleTo = (principal: Principal, record: JobRecord) => principal.admin || record.owner === principal.id;
-
 /**
  * @throws GraphQLError (before any event) for a job the caller cannot see: unknown, or another principal's.
  */
@@ -50,7 +49,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
 
   if (jobId == null) {
     off = deps.bus.onCompleted(undefined, (record) => {
-      if (!visibleTo(principal, record)) return;
+      if (!canSee(principal, record)) return;
       markSpan('pictureModelingJobCompleted delivery', { 'metastudio.job.id': record.jobId, 'metastudio.job.state': record.state });
       queue.push(record);
     });
@@ -76,7 +75,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     fromStore = record !== undefined;
     // Only admins reach upstream for a job the store does not hold: for anyone else an
     // unknown id costs nothing upstream and reads the same as another principal's job.
-    if (!record && principal.admin) record = await deps.jobs.adoptForeign(jobId);
+    if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
   } catch (error) {
     queue.close();
     if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) throw subscriptionError(jobNotFound(jobId));
@@ -84,7 +83,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     // The store failed (Redis down, a failover): the contract's code, never the driver's message.
     throw subscriptionError(storeUnavailable(error));
   }
-  if (!record || !visibleTo(principal, record)) {
+  if (!record || !canSee(principal, record)) {
     queue.close();
     throw subscriptionError(jobNotFound(jobId));
   }
