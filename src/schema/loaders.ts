@@ -6,7 +6,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/authenticator.js';
-import { isMetaStudioError, jobNotFound } from '../errors.js';
+import { isUpstreamRefusal, jobNotFound } from '../errors.js';
 import { isTerminal, type DigitalAssetSummary } from '../metastudio/types.js';
 import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
 import { canSee, seesWholeAccount } from '../jobs/model/visibility.js';
@@ -56,7 +56,7 @@ export function createLoaders(services: Pick<Services, 'store' | 'client' | 'job
             const { data } = await services.client.showPictureModelingJob(id);
             return recordFromUpstream({ ...data, job_id: data.job_id || id }, { owner: ACCOUNT_OWNER });
           } catch (error) {
-            throw isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500 ? jobNotFound(id) : error;
+            throw isUpstreamRefusal(error) ? jobNotFound(id) : error;
           }
         }),
       ));

@@ -6,7 +6,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../../auth/authenticator.js';
 import type { MetaStudioClient } from '../../metastudio/client.js';
-import { isMetaStudioError, jobNotFound, storeUnavailable, type MetaStudioError } from '../../errors.js';
+import { isMetaStudioError, isUpstreamRefusal, jobNotFound, storeUnavailable, type MetaStudioError } from '../../errors.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { markSpan } from '../../observability/tracing.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
@@ -78,7 +78,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
   } catch (error) {
     queue.close();
-    if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) throw subscriptionError(jobNotFound(jobId));
+    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId));
     if (isMetaStudioError(error)) throw subscriptionError(error);
     // The store failed (Redis down, a failover): the contract's code, never the driver's message.
     throw subscriptionError(storeUnavailable(error));
@@ -124,7 +124,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
       const restored = await deps.store.insertJob(recordFromUpstream({ ...data, job_id: data.job_id || jobId! }, { owner }));
       emitOnce(restored);
     } catch (error) {
-      if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) queue.fail(subscriptionError(jobNotFound(jobId!)));
+      if (isUpstreamRefusal(error)) queue.fail(subscriptionError(jobNotFound(jobId!)));
     }
   }
 }

@@ -8,7 +8,7 @@
  */
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../../auth/authenticator.js';
-import { isMetaStudioError, jobNotFound } from '../../errors.js';
+import { isMetaStudioError, isUpstreamRefusal, jobNotFound } from '../../errors.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import type { JobRecord } from '../model/job-record.js';
@@ -94,7 +94,7 @@ export async function openJobUpdates(
     if (after != null || jobId != null) await readOn();
   } catch (error) {
     queue.close();
-    if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) throw subscriptionError(jobNotFound(jobId!));
+    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId!));
     if (isMetaStudioError(error)) throw subscriptionError(error);
     throw error;
   }

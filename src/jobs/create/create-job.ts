@@ -10,7 +10,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../../auth/authenticator.js';
 import {
-  GatewayErrorCode,
   idempotencyKeyReused,
   invalidParameter,
   isMetaStudioError,
@@ -26,6 +25,7 @@ import type { QueueTurn, UpstreamResult } from '../../metastudio/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Services } from '../../services.js';
 import { recordForRegistration, type JobRecord } from '../model/job-record.js';
+import { failureOutcome } from './failure-outcome.js';
 import { checkNotifyUrl } from '../webhooks/relay.js';
 import type { NewRegistration, Registration } from '../store/store.js';
 
@@ -107,16 +107,6 @@ const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJ
   requestId,
   record,
 });
-
-/** Fails that prove no job was created upstream: its registration can go at once. */
-function createdNothing(error: unknown): boolean {
-  if (!isMetaStudioError(error)) return false;
-  if (error.origin === 'UPSTREAM') return error.httpStatus < 500;
-  // It never got its turn in the upstream budget (or its caller left while it waited).
-  if (error.code === GatewayErrorCode.UPSTREAM_BUSY) return true;
-  // Refused by us before or while sending (a bad photo, an idle or aborted upload): upstream got no complete request.
-  return error.httpStatus === 400 || error.httpStatus === 408 || error.httpStatus === 413 || error.httpStatus === 429;
-}
 
 export async function createJob(
   services: Services,
@@ -258,7 +248,7 @@ export async function createJob(
 async function settleFailure(services: Services, registration: NewRegistration, error: unknown, log: Logger): Promise<void> {
   const { store, reconciler } = services;
   try {
-    if (error !== undefined && createdNothing(error)) return await store.removeRegistration(registration);
+    if (failureOutcome(error) === 'nothing-created') return await store.removeRegistration(registration);
     await store.markUnanswered(registration.nonce);
     const current = await store.findRegistration(registration.nonce);
     // Its callback already came: the job exists, so look for it now rather than at the next pass.
