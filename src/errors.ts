@@ -144,6 +144,14 @@ export function isUpstreamThrottle(error: unknown): error is MetaStudioError {
   );
 }
 
+/**
+ * MetaStudio answered and refused (a 4xx): the request was judged and nothing was done.
+ * For a read of one job that means "not found" to the caller; for a create, no job.
+ */
+export function isUpstreamRefusal(error: unknown): error is MetaStudioError {
+  return isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500;
+}
+
 export function isMetaStudioError(error: unknown): error is MetaStudioError {
   return error instanceof MetaStudioError;
 }

@@ -6,9 +6,10 @@
  */
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/authenticator.js';
-import { isMetaStudioError, jobNotFound } from '../errors.js';
+import { isUpstreamRefusal, jobNotFound } from '../errors.js';
 import { isTerminal, type DigitalAssetSummary } from '../metastudio/types.js';
 import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
+import { canSee, seesWholeAccount } from '../jobs/model/visibility.js';
 import type { Services } from './context.js';
 
 export const ASSET_BATCH_SIZE = 100;
@@ -55,7 +56,7 @@ export function createLoaders(services: Pick<Services, 'store' | 'client' | 'job
             const { data } = await services.client.showPictureModelingJob(id);
             return recordFromUpstream({ ...data, job_id: data.job_id || id }, { owner: ACCOUNT_OWNER });
           } catch (error) {
-            throw isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500 ? jobNotFound(id) : error;
+            throw isUpstreamRefusal(error) ? jobNotFound(id) : error;
           }
         }),
       ));
@@ -73,10 +74,6 @@ export function createLoaders(services: Pick<Services, 'store' | 'client' | 'job
   };
 }
 
-export function canSee(principal: Principal, record: JobRecord): boolean {
-  return principal.admin || record.owner === principal.id;
-}
-
 /**
  * A job as the caller may see it: another principal's job and an unknown id are both
  * GATEWAY.JOB_NOT_FOUND, decided from the store alone. Terminal jobs come from the store,
@@ -85,7 +82,7 @@ export function canSee(principal: Principal, record: JobRecord): boolean {
 export async function loadVisibleJob(loaders: Loaders, principal: Principal, jobId: string): Promise<JobRecord> {
   const record = await loaders.stored.load(jobId);
   if (!record) {
-    if (principal.admin) return loaders.upstream.load(jobId);
+    if (seesWholeAccount(principal)) return loaders.upstream.load(jobId);
     throw jobNotFound(jobId);
   }
   if (!canSee(principal, record)) throw jobNotFound(jobId);

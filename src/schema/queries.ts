@@ -4,6 +4,7 @@ import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model
 import { builder } from './builder.js';
 import { JobStateEnum, PictureModelingJobRef } from './job.js';
 import { loadVisibleJob } from './loaders.js';
+import { seesWholeAccount } from '../jobs/model/visibility.js';
 import { orMssError } from './mss-error.js';
 
 const JobListRef = builder.objectRef<{ totalCount: number; jobs: JobRecord[] }>('PictureModelingJobList').implement({
@@ -56,7 +57,7 @@ builder.queryType({
           if (limit < 1 || limit > 100) throw invalidParameter('limit must be between 1 and 100');
           if (offset < 0) throw invalidParameter('offset must not be negative');
           const states = args.states ?? undefined;
-          if (ctx.principal.admin) {
+          if (seesWholeAccount(ctx.principal)) {
             const { data } = await ctx.services.client.listPictureModelingJobs({ offset, limit, states });
             const jobs = (data.picture_modeling_jobs ?? []).map((info) => recordFromUpstream(info, { owner: ACCOUNT_OWNER }));
             return { totalCount: typeof data.count === 'number' ? data.count : jobs.length, jobs };

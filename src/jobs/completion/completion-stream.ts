@@ -6,7 +6,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../../auth/authenticator.js';
 import type { MetaStudioClient } from '../../metastudio/client.js';
-import { isMetaStudioError, jobNotFound, storeUnavailable, type MetaStudioError } from '../../errors.js';
+import { isMetaStudioError, isUpstreamRefusal, jobNotFound, storeUnavailable, type MetaStudioError } from '../../errors.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { markSpan } from '../../observability/tracing.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
@@ -14,6 +14,7 @@ import type { JobEventBus } from './event-bus.js';
 import { recordFromUpstream, type JobRecord } from '../model/job-record.js';
 import type { JobService } from '../sync/job-service.js';
 import type { GatewayStore } from '../store/store.js';
+import { canSee, seesWholeAccount } from '../model/visibility.js';
 
 export interface CompletionDeps {
   bus: JobEventBus;
@@ -33,8 +34,6 @@ export function subscriptionError(error: MetaStudioError) {
   return createGraphQLError(error.message, { extensions: { code: error.code, http: { status: error.httpStatus } } });
 }
 
-const visibleTo = (principal: Principal, record: JobRecord) => principal.admin || record.owner === principal.id;
-
 /**
  * @throws GraphQLError (before any event) for a job the caller cannot see: unknown, or another principal's.
  */
@@ -50,7 +49,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
 
   if (jobId == null) {
     off = deps.bus.onCompleted(undefined, (record) => {
-      if (!visibleTo(principal, record)) return;
+      if (!canSee(principal, record)) return;
       markSpan('pictureModelingJobCompleted delivery', { 'metastudio.job.id': record.jobId, 'metastudio.job.state': record.state });
       queue.push(record);
     });
@@ -76,15 +75,15 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
     fromStore = record !== undefined;
     // Only admins reach upstream for a job the store does not hold: for anyone else an
     // unknown id costs nothing upstream and reads the same as another principal's job.
-    if (!record && principal.admin) record = await deps.jobs.adoptForeign(jobId);
+    if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
   } catch (error) {
     queue.close();
-    if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) throw subscriptionError(jobNotFound(jobId));
+    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId));
     if (isMetaStudioError(error)) throw subscriptionError(error);
     // The store failed (Redis down, a failover): the contract's code, never the driver's message.
     throw subscriptionError(storeUnavailable(error));
   }
-  if (!record || !visibleTo(principal, record)) {
+  if (!record || !canSee(principal, record)) {
     queue.close();
     throw subscriptionError(jobNotFound(jobId));
   }
@@ -125,7 +124,7 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
       const restored = await deps.store.insertJob(recordFromUpstream({ ...data, job_id: data.job_id || jobId! }, { owner }));
       emitOnce(restored);
     } catch (error) {
-      if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) queue.fail(subscriptionError(jobNotFound(jobId!)));
+      if (isUpstreamRefusal(error)) queue.fail(subscriptionError(jobNotFound(jobId!)));
     }
   }
 }

@@ -8,10 +8,11 @@
  */
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../../auth/authenticator.js';
-import { isMetaStudioError, jobNotFound } from '../../errors.js';
+import { isMetaStudioError, isUpstreamRefusal, jobNotFound } from '../../errors.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import type { JobRecord } from '../model/job-record.js';
+import { canSee, seesWholeAccount } from '../model/visibility.js';
 import type { GatewayStore } from '../store/store.js';
 import type { JobService } from '../sync/job-service.js';
 import { subscriptionError } from './completion-stream.js';
@@ -31,8 +32,6 @@ export interface JobUpdatesDeps {
   pageSize?: number;
 }
 
-const visibleTo = (principal: Principal, record: JobRecord) => principal.admin || record.owner === principal.id;
-
 /**
  * @param after a cursor from an earlier event: replay what came after it, then go live.
  * Without it: with a jobId, the job's events still in the log (or its stored state), then
@@ -50,7 +49,7 @@ export async function openJobUpdates(
       extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
     });
   }
-  const stream = principal.admin ? ACCOUNT_STREAM : principal.id;
+  const stream = seesWholeAccount(principal) ? ACCOUNT_STREAM : principal.id;
   const pageSize = deps.pageSize ?? 500;
   let timer: NodeJS.Timeout | undefined;
   let off = () => {};
@@ -89,13 +88,13 @@ export async function openJobUpdates(
     if (jobId != null) {
       record = await deps.store.getJob(jobId);
       // As for every read: only admins reach upstream for a job the store does not hold.
-      if (!record && principal.admin) record = await deps.jobs.adoptForeign(jobId);
-      if (!record || !visibleTo(principal, record)) throw subscriptionError(jobNotFound(jobId));
+      if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
+      if (!record || !canSee(principal, record)) throw subscriptionError(jobNotFound(jobId));
     }
     if (after != null || jobId != null) await readOn();
   } catch (error) {
     queue.close();
-    if (isMetaStudioError(error) && error.origin === 'UPSTREAM' && error.httpStatus < 500) throw subscriptionError(jobNotFound(jobId!));
+    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId!));
     if (isMetaStudioError(error)) throw subscriptionError(error);
     throw error;
   }

@@ -10,7 +10,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../../auth/authenticator.js';
 import {
-  GatewayErrorCode,
   idempotencyKeyReused,
   invalidParameter,
   isMetaStudioError,
@@ -26,6 +25,7 @@ import type { QueueTurn, UpstreamResult } from '../../metastudio/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Services } from '../../services.js';
 import { recordForRegistration, type JobRecord } from '../model/job-record.js';
+import { failureOutcome } from './failure-outcome.js';
 import { checkNotifyUrl } from '../webhooks/relay.js';
 import type { NewRegistration, Registration } from '../store/store.js';
 
@@ -108,16 +108,6 @@ const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJ
   record,
 });
 
-/** Fails that prove no job was created upstream: its registration can go at once. */
-function createdNothing(error: unknown): boolean {
-  if (!isMetaStudioError(error)) return false;
-  if (error.origin === 'UPSTREAM') return error.httpStatus < 500;
-  // It never got its turn in the upstream budget (or its caller left while it waited).
-  if (error.code === GatewayErrorCode.UPSTREAM_BUSY) return true;
-  // Refused by us before or while sending (a bad photo, an idle or aborted upload): upstream got no complete request.
-  return error.httpStatus === 400 || error.httpStatus === 408 || error.httpStatus === 413 || error.httpStatus === 429;
-}
-
 export async function createJob(
   services: Services,
   principal: Principal,
@@ -133,65 +123,87 @@ export async function createJob(
     .update(JSON.stringify([plan.source, fields.styleId, fields.name, fields.notifyUrl, fields.appUserId]))
     .digest('hex');
 
-  if (fields.idempotencyKey) {
-    let held: Awaited<ReturnType<typeof store.findIdempotent>>;
-    try {
-      held = await store.findIdempotent(owner, fields.idempotencyKey);
-    } catch (error) {
-      plan.discard?.();
-      throw storeUnavailable(error);
-    }
-    if (held) {
-      plan.discard?.();
-      const replayed = await replay(services, held, fingerprint);
-      if (replayed) return replayed;
-    }
-  }
-
-  await plan.prepare?.();
-  try {
-    await limiter.consume(owner);
-  } catch (error) {
+  // What `prepare` takes is released on every path that does not send, once: the finally
+  // below, or early before waiting on a first attempt so the caller's body does not stall meanwhile.
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     plan.discard?.();
-    if (error instanceof RateLimiterRes) {
-      services.metrics.refusals.inc({ reason: 'rate_limited' });
-      throw rateLimited(error.msBeforeNext, config.limits.createsPerMinute);
-    }
-    throw storeUnavailable(error);
-  }
-
-  const { nonce, token } = tokens.issue();
-  const registration: NewRegistration = { nonce, owner, ...fields, createdAt: Date.now() };
-  let opened;
-  try {
-    opened = await store.openRegistration(
-      registration,
-      config.limits.maxPendingJobsPerPrincipal,
-      fields.idempotencyKey ? { key: fields.idempotencyKey, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS } : undefined,
-    );
-  } catch (error) {
-    // Without the registration the job could not be tracked: do not create it.
-    plan.discard?.();
-    throw storeUnavailable(error);
-  }
-  if (!opened.ok) {
-    plan.discard?.();
-    if (opened.reason === 'quota') {
-      services.metrics.refusals.inc({ reason: 'quota_exceeded' });
-      throw quotaExceeded(config.limits.maxPendingJobsPerPrincipal);
-    }
-    // Another attempt with the same key got there first.
-    const replayed = await replay(services, opened.existing, fingerprint);
-    if (replayed) return replayed;
-    throw upstreamTimeout('An attempt with this idempotencyKey has just failed; retry');
-  }
-
+  };
+  let sending = false;
+  let registration: NewRegistration;
+  let nonce: string;
   let result: UpstreamResult<CreatePictureModelingJobResponse>;
   try {
-    result = await plan.send(tokens.urlFor(services.publicUrl(), token), { queue: { principal: owner, idempotencyKey: fields.idempotencyKey, signal: plan.signal } });
-  } catch (error) {
-    await settleFailure(services, registration, error, log);
-    throw error;
+    if (fields.idempotencyKey) {
+      let held: Awaited<ReturnType<typeof store.findIdempotent>>;
+      try {
+        held = await store.findIdempotent(owner, fields.idempotencyKey);
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+      if (held) {
+        release();
+        const replayed = await replay(services, held, fingerprint);
+        if (replayed) return replayed;
+      }
+    }
+
+    try {
+      await plan.prepare?.();
+    } catch (error) {
+      // Refused by `prepare` itself: it still reads what it took as it unwinds, so the caller
+      // lets go of it afterwards; letting go here, mid-unwind, stalls the rest of the body.
+      released = true;
+      throw error;
+    }
+    try {
+      await limiter.consume(owner);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        services.metrics.refusals.inc({ reason: 'rate_limited' });
+        throw rateLimited(error.msBeforeNext, config.limits.createsPerMinute);
+      }
+      throw storeUnavailable(error);
+    }
+
+    const issued = tokens.issue();
+    nonce = issued.nonce;
+    registration = { nonce, owner, ...fields, createdAt: Date.now() };
+    let opened;
+    try {
+      opened = await store.openRegistration(
+        registration,
+        config.limits.maxPendingJobsPerPrincipal,
+        fields.idempotencyKey ? { key: fields.idempotencyKey, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS } : undefined,
+      );
+    } catch (error) {
+      // Without the registration the job could not be tracked: do not create it.
+      throw storeUnavailable(error);
+    }
+    if (!opened.ok) {
+      if (opened.reason === 'quota') {
+        services.metrics.refusals.inc({ reason: 'quota_exceeded' });
+        throw quotaExceeded(config.limits.maxPendingJobsPerPrincipal);
+      }
+      // Another attempt with the same key got there first.
+      release();
+      const replayed = await replay(services, opened.existing, fingerprint);
+      if (replayed) return replayed;
+      throw upstreamTimeout('An attempt with this idempotencyKey has just failed; retry');
+    }
+
+    sending = true;
+    try {
+      result = await plan.send(tokens.urlFor(services.publicUrl(), issued.token), { queue: { principal: owner, idempotencyKey: fields.idempotencyKey, signal: plan.signal } });
+    } catch (error) {
+      await settleFailure(services, registration, error, log);
+      throw error;
+    }
+  } finally {
+    // Once sending, what `prepare` took belongs to the send (it streams the photo).
+    if (!sending) release();
   }
   const { data, requestId } = result;
   if (typeof data.job_id !== 'string' || !data.job_id) {
@@ -236,7 +248,7 @@ export async function createJob(
 async function settleFailure(services: Services, registration: NewRegistration, error: unknown, log: Logger): Promise<void> {
   const { store, reconciler } = services;
   try {
-    if (error !== undefined && createdNothing(error)) return await store.removeRegistration(registration);
+    if (failureOutcome(error) === 'nothing-created') return await store.removeRegistration(registration);
     await store.markUnanswered(registration.nonce);
     const current = await store.findRegistration(registration.nonce);
     // Its callback already came: the job exists, so look for it now rather than at the next pass.
