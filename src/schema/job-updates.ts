@@ -4,7 +4,7 @@ import { openJobUpdates } from '../jobs/completion/job-updates.js';
 import { builder } from './builder.js';
 import { PictureModelingJobRef } from './job.js';
 import { createLoaders } from './loaders.js';
-import { RECHECK_MS } from './subscription.js';
+import { jobStreamBasics } from './subscription.js';
 
 const PictureModelingJobEventRef = builder.objectRef<JobEvent>('PictureModelingJobEvent').implement({
   description: 'One state change of a job, as the gateway stored it',
@@ -23,17 +23,8 @@ builder.subscriptionField('pictureModelingJobUpdated', (t) =>
       'with no gap and no duplicate. Over SSE, the Last-Event-ID header stands for `after`.',
     args: { jobId: t.arg.id({ required: false }), after: t.arg.string({ required: false }) },
     subscribe: (_root, { jobId, after }, ctx) => {
-      const { events, store, jobs, metrics, config, mayDropEvents } = ctx.services;
       return openJobUpdates(
-        {
-          events,
-          store,
-          jobs,
-          onOpen: () => metrics.activeSubscriptions.inc(),
-          onClose: () => metrics.activeSubscriptions.dec(),
-          recheckMs: mayDropEvents ? RECHECK_MS : undefined,
-          rereadAfterMs: config.rereadAfterMs,
-        },
+        { ...jobStreamBasics(ctx.services), events: ctx.services.events },
         ctx.principal,
         jobId,
         after ?? ctx.lastEventId,

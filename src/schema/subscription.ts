@@ -5,8 +5,23 @@ import type { JobRecord } from '../jobs/model/job-record.js';
 import { builder } from './builder.js';
 import { PictureModelingJobRef } from './job.js';
 import { createLoaders } from './loaders.js';
+import type { Services } from '../services.js';
 
+/** How often a stream re-reads the store when events can be lost (Redis pub/sub). */
 export const RECHECK_MS = 5000;
+
+/** What every job stream takes from the services: the store, reads, the gauge, the re-check. */
+export function jobStreamBasics(services: Services) {
+  const { store, jobs, metrics, config, mayDropEvents } = services;
+  return {
+    store,
+    jobs,
+    onOpen: () => metrics.activeSubscriptions.inc(),
+    onClose: () => metrics.activeSubscriptions.dec(),
+    recheckMs: mayDropEvents ? RECHECK_MS : undefined,
+    rereadAfterMs: config.rereadAfterMs,
+  };
+}
 
 builder.subscriptionType({
   fields: (t) => ({
@@ -17,18 +32,9 @@ builder.subscriptionType({
         'emits at once if the job is already terminal. Without jobId: every completion of the caller\'s jobs.',
       args: { jobId: t.arg.id({ required: false }) },
       subscribe: (_root, { jobId }, ctx) => {
-        const { bus, store, jobs, metrics, config, client, mayDropEvents } = ctx.services;
+        const { bus, client } = ctx.services;
         return openCompletionStream(
-          {
-            bus,
-            store,
-            jobs,
-            client,
-            onOpen: () => metrics.activeSubscriptions.inc(),
-            onClose: () => metrics.activeSubscriptions.dec(),
-            recheckMs: mayDropEvents ? RECHECK_MS : undefined,
-            rereadAfterMs: config.rereadAfterMs,
-          },
+          { ...jobStreamBasics(ctx.services), bus, client },
           ctx.principal,
           jobId,
         );
