@@ -49,10 +49,41 @@ function answerShuttingDown(res: ServerResponse, corsOrigins: readonly string[])
   });
 }
 
+/** The responses under way, and a wait for the last of them that ends on its 'close' event. */
+function trackResponses() {
+  const open = new Set<ServerResponse>();
+  /** Resolved, and forgotten, when the last open response closes. */
+  let lastClosed: { promise: Promise<void>; resolve: () => void } | undefined;
+  return {
+    open,
+    add(res: ServerResponse): void {
+      open.add(res);
+      res.once('close', () => {
+        open.delete(res);
+        if (open.size > 0) return;
+        lastClosed?.resolve();
+        lastClosed = undefined;
+      });
+    },
+    /** Resolves when no response is open, or after `ms`, whichever comes first. */
+    async noneOpen(ms: number): Promise<void> {
+      if (open.size === 0) return;
+      if (!lastClosed) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        lastClosed = { promise, resolve };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([lastClosed.promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
+    },
+  };
+}
+
 export async function startServer(gateway: Gateway, options: { port: number; host: string }): Promise<RunningServer> {
   const { config } = gateway.services;
   const sockets = new Set<Socket>();
-  const inFlight = new Set<ServerResponse>();
+  const inFlight = trackResponses();
   const { connections } = gateway;
   // A photo somewhat over the limit is still drained so its sender reads why it was refused;
   // one that goes on far beyond (twice the limit) is cut off.
@@ -71,7 +102,6 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
     },
     (req: IncomingMessage, res: ServerResponse) => {
       inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
       gateway.accessLog.http(req, res);
       lingerAfterEarlyAnswer(req, res, linger);
       if (isEventStreamRequest(req.headers.accept)) {
@@ -119,10 +149,9 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
       ws.goingAway();
       // Idle keep-alive sockets are closed now; busy ones after their response or the grace time.
       server.closeIdleConnections();
-      const deadline = Date.now() + graceMs;
-      while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await inFlight.noneOpen(graceMs);
       // Still running after the grace time (an upload mid-body): an answer rather than a cut socket.
-      const answered = [...inFlight].filter((res) => !res.headersSent && !res.writableEnded).map((res) => answerShuttingDown(res, config.corsOrigins));
+      const answered = [...inFlight.open].filter((res) => !res.headersSent && !res.writableEnded).map((res) => answerShuttingDown(res, config.corsOrigins));
       await Promise.all(answered);
       for (const socket of sockets) socket.destroy();
       ws.terminate();

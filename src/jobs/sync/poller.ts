@@ -20,7 +20,7 @@ import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { JobService } from './job-service.js';
 import { findActive, findEnded, PAGE_SIZE } from './list-pages.js';
 import type { Reconciler } from './reconciler.js';
-import { backoffMs } from './retry-delay.js';
+import { pollFailureDelayMs } from './retry-delay.js';
 import type { GatewayStore } from '../store/store.js';
 
 export interface Poller {
@@ -115,18 +115,17 @@ export function startPoller(deps: {
         await deps.jobs.refresh(id);
         shown.set(id, { at: Date.now(), failures: 0, nextAt: 0 });
       } catch (error) {
-        const delay = Math.max(backoffMs(failures + 1), Math.min(deps.intervalMs * 2 ** (failures + 1), deps.intervalMs * 32));
+        const delay = pollFailureDelayMs(failures + 1, deps.intervalMs);
         shown.set(id, { at: Date.now(), failures: failures + 1, nextAt: Date.now() + delay });
         deps.log.warn({ jobId: id, err: error, retryInMs: delay }, 'poll failed');
       }
     }
   }
 
-  /** The interval, give or take a tenth; after failures, backing off from 2 s. */
+  /** The interval, give or take a tenth; after failures, backing off from 2 s, jittered too. */
   function nextDelay(): number {
-    const jittered = deps.intervalMs * (0.9 + 0.2 * Math.random());
-    if (failuresInRow === 0) return jittered;
-    return Math.max(backoffMs(failuresInRow), Math.min(deps.intervalMs * 2 ** failuresInRow, deps.intervalMs * 32));
+    if (failuresInRow === 0) return deps.intervalMs * (0.9 + 0.2 * Math.random());
+    return pollFailureDelayMs(failuresInRow, deps.intervalMs);
   }
 
   function tick(): void {

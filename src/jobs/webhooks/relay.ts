@@ -6,18 +6,22 @@
  *
  * Loopback, private, link-local and other non-public addresses are refused at connect
  * time (after DNS, so rebinding cannot sneak past) unless RELAY_ALLOW_PRIVATE is true.
- * A failed relay is retried with backoff, logged, and never touches subscriptions.
+ * A failed relay is retried (undici's RetryAgent, see relay-retry.ts), each failed attempt
+ * logged and counted, and never touches subscriptions.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent, request } from 'undici';
+import { Agent, RetryAgent, request } from 'undici';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { JobRecord } from '../model/job-record.js';
+import { isRelayRefusal, RELAY_REFUSED, relayRetryOptions } from './relay-retry.js';
 
 export const SIGNATURE_HEADER = 'X-Signature';
+/** Longest wait between two attempts, before jitter (with 5 attempts from 500 ms, never reached). */
+const MAX_DELAY_MS = 10_000;
 
 /**
  * Only ordinary public unicast addresses are relay targets: every special-purpose range
@@ -101,8 +105,11 @@ export function createRelay(deps: {
   allowPrivate: boolean;
   log: Logger;
   metrics: GatewayMetrics;
+  /** Attempts in all, the first included. @default 5 */
   attempts?: number;
+  /** Wait after the first failed attempt, doubling per failure, plus up to a quarter. @default 500 */
   baseDelayMs?: number;
+  /** Each of an attempt's connect, headers and body timeouts. @default 10000 */
   timeoutMs?: number;
 }): Relay {
   const attempts = deps.attempts ?? 5;
@@ -112,7 +119,7 @@ export function createRelay(deps: {
       if (error) return callback(error, '', 4);
       const list = addresses as unknown as Array<{ address: string; family: number }>;
       if (!deps.allowPrivate && list.some((a) => isPrivateAddress(a.address))) {
-        const refused = Object.assign(new Error(`relay to ${hostname} refused: it resolves to a non-public address`), { code: 'ERELAYPRIVATE' });
+        const refused = Object.assign(new Error(`relay to ${hostname} refused: it resolves to a non-public address`), { code: RELAY_REFUSED });
         return callback(refused, '', 4);
       }
       const first = list[0]!;
@@ -136,37 +143,49 @@ export function createRelay(deps: {
       return;
     }
     const body = relayPayload(record);
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const signature = signRelay(deps.secret, Math.floor(Date.now() / 1000), body);
-        const res = await request(url, {
-          method: 'POST',
-          dispatcher: agent,
-          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, 'user-agent': 'metastudio-gateway-relay/1' },
-          body,
-        });
-        await res.body.dump();
-        if (res.statusCode >= 200 && res.statusCode < 300) {
-          deps.metrics.relays.inc({ result: 'delivered' });
-          return;
-        }
-        if (res.statusCode < 500 && res.statusCode !== 429) {
-          deps.metrics.relays.inc({ result: 'rejected' });
-          deps.log.warn({ jobId: record.jobId, status: res.statusCode }, 'relay rejected by receiver');
-          return;
-        }
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ERELAYPRIVATE' || (error as { cause?: { code?: string } }).cause?.code === 'ERELAYPRIVATE') {
-          deps.metrics.relays.inc({ result: 'refused' });
-          deps.log.warn({ jobId: record.jobId }, 'relay refused: notifyUrl resolves to a non-public address');
-          return;
-        }
-        deps.log.warn({ jobId: record.jobId, attempt, err: (error as Error).message }, 'relay attempt failed');
+    // Every attempt carries this one signature: RetryAgent sends the request again as it was
+    // dispatched. Its timestamp is still within the receiver's tolerance (300 s in
+    // verifyRelaySignature) at the last of 5 attempts: 4 attempts of at most 30 s (connect,
+    // headers and body timeouts) and 9.4 s of waits come before it, 130 s in all.
+    const signature = signRelay(deps.secret, Math.floor(Date.now() / 1000), body);
+    // One RetryAgent per delivery, over the shared agent, so each failed attempt is told with its job.
+    const dispatcher = new RetryAgent(
+      agent,
+      relayRetryOptions({
+        attempts,
+        baseDelayMs,
+        maxDelayMs: MAX_DELAY_MS,
+        onRetry: (failed) => {
+          deps.metrics.relays.inc({ result: 'retried' });
+          deps.log.warn({ jobId: record.jobId, ...failed }, 'relay attempt failed');
+        },
+      }),
+    );
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, 'user-agent': 'metastudio-gateway-relay/1' },
+        // A Buffer, not a stream, so RetryAgent can send it again.
+        body: Buffer.from(body),
+      });
+      await res.body.dump();
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        deps.metrics.relays.inc({ result: 'delivered' });
+        return;
       }
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** (attempt - 1)));
+      deps.metrics.relays.inc({ result: 'rejected' });
+      deps.log.warn({ jobId: record.jobId, status: res.statusCode }, 'relay rejected by receiver');
+    } catch (error) {
+      if (isRelayRefusal(error)) {
+        deps.metrics.relays.inc({ result: 'refused' });
+        deps.log.warn({ jobId: record.jobId }, 'relay refused: notifyUrl resolves to a non-public address');
+        return;
+      }
+      const { statusCode } = error as { statusCode?: number };
+      deps.metrics.relays.inc({ result: 'failed' });
+      deps.log.error({ jobId: record.jobId, attempts, ...(statusCode ? { status: statusCode } : { err: (error as Error).message }) }, 'relay gave up');
     }
-    deps.metrics.relays.inc({ result: 'failed' });
-    deps.log.error({ jobId: record.jobId }, 'relay gave up');
   }
 
   return {
