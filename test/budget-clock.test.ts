@@ -6,7 +6,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRateLimits, DEFAULT_RATE_LIMITS } from '../src/budget/rate-limits.js';
-import { createMemorySlotClock, createRedisSlotClock, GUARD_SHARE, INCREASE_SHARE, type SlotClock } from '../src/budget/slot-clock.js';
+import { createCreateQueue } from '../src/budget/create-queue.js';
+import { createMemorySlotClock, createRedisSlotClock, GUARD_SHARE, INCREASE_SHARE, lateAllowanceMs, type SlotClock } from '../src/budget/slot-clock.js';
+import { createTurn } from '../src/budget/turn.js';
 import { ConfigError, loadConfig, loadEmulatorConfig } from '../src/config.js';
 import { createThrottle } from '../src/emulator/throttle.js';
 import { startRedis, type RedisServer } from './support/redis.js';
@@ -81,6 +83,27 @@ describe.each([
     expect(after.rate).toBeLessThan(2.1);
   });
 
+  it('a call that went out late moves the slots not yet reserved, so none comes within a window of it; a little lateness moves nothing', async () => {
+    const [clock, other = clock] = make();
+    const op = 'createByUrl' as const;
+    const interval = 200 * (1 + GUARD_SHARE);
+    const first = await clock!.reserve(op, 5, 60_000);
+    const second = await other!.reserve(op, 5, 60_000);
+    // Within the allowance: nothing moves.
+    await clock!.late(op, 5, lateAllowanceMs(5) - 1);
+    const third = await other!.reserve(op, 5, 60_000);
+    expect(third.slotAt - second.slotAt).toBeCloseTo(interval, 0);
+    // The third goes out 100 ms late: the window API Gateway counts from its real time holds.
+    await other!.late(op, 5, 100);
+    const after = [];
+    for (let i = 0; i < 5; i++) after.push(await clock!.reserve(op, 5, 60_000));
+    expect(after[0]!.slotAt - third.slotAt).toBeCloseTo(interval + 100 - lateAllowanceMs(5), 0);
+    const windowFromLateSend = after[4]!.slotAt - (third.slotAt + 100);
+    expect(windowFromLateSend).toBeGreaterThan(1000);
+    expect(windowFromLateSend).toBeLessThan(1000 + 2 * lateAllowanceMs(5));
+    expect(first.granted && second.granted).toBe(true);
+  });
+
   it('a stated limit below the rate is taken at once; within it, a 429 is jitter and costs a tenth', async () => {
     const [clock] = make();
     expect(await clock!.throttled('styles', 10, 3)).toMatchObject({ lowered: true, rate: 3 });
@@ -88,6 +111,38 @@ describe.each([
     const jitter = await other!.throttled('assets', 20, 20);
     expect(jitter.lowered).toBe(true);
     expect(jitter.rate).toBeCloseTo(18, 1);
+  });
+});
+
+describe('the fair queue and late sends', () => {
+  it('reserves the slot of the next create only once the one before is on the wire, after its lateness moved the clock', async () => {
+    const clock = createMemorySlotClock();
+    const interval = 200 * (1 + GUARD_SHARE);
+    const queue = createCreateQueue({ operation: 'create', limit: 5, clock, max: 10, turn: (r) => createTurn(r, (ms) => clock.late('create', 5, ms)) });
+    const deadline = performance.now() + 10_000;
+    const granted: number[] = [];
+    const first = queue.wait({ principal: 'a', deadline }).then((turn) => (granted.push(performance.now()), turn));
+    const second = queue.wait({ principal: 'b', deadline }).then((turn) => (granted.push(performance.now()), turn));
+    const turn = await first;
+    // The first create takes 150 ms to get a connection: it reports then, and only then.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(granted).toHaveLength(1);
+    turn.sent();
+    (await second).sent();
+    // One interval after the late send, less the allowance, instead of one interval after the slot.
+    expect(granted[1]! - granted[0]!).toBeGreaterThan(150 + interval - lateAllowanceMs(5) - 5);
+  });
+
+  it('a turn that is never sent (the create failed before it went out) does not hold the queue', async () => {
+    const clock = createMemorySlotClock();
+    const queue = createCreateQueue({ operation: 'create', limit: 50, clock, max: 10, turn: (r) => createTurn(r, (ms) => clock.late('create', 50, ms)) });
+    const deadline = performance.now() + 10_000;
+    const first = queue.wait({ principal: 'a', deadline });
+    const second = queue.wait({ principal: 'b', deadline });
+    (await first).release();
+    const started = performance.now();
+    await second;
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

@@ -8,6 +8,7 @@ export interface BudgetMetrics {
   queueDepth: Gauge<'operation'>;
   rate: Gauge<'operation'>;
   lateSlots: Counter<'operation'>;
+  lateSends: Histogram<'operation'>;
 }
 
 export function createBudgetMetrics(registry: Registry): BudgetMetrics {
@@ -28,6 +29,13 @@ export function createBudgetMetrics(registry: Registry): BudgetMetrics {
       name: 'gateway_budget_late_slots_total',
       help: 'Budget slots given up because the event loop woke too late to keep the spacing, by operation',
       labelNames,
+      registers,
+    }),
+    lateSends: new Histogram({
+      name: 'gateway_budget_send_lateness_seconds',
+      help: 'How long after its slot a call went out (undici started writing it), by operation; beyond 20 ms the slots after it move on',
+      labelNames,
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
     rate: new Gauge({ name: 'gateway_budget_rate', help: 'Current rate of the operation (calls/s, all instances), lowered after 429s', labelNames, registers }),

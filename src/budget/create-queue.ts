@@ -8,7 +8,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { upstreamBusy, storeUnavailable } from '../errors.js';
 import type { BudgetOperation } from './rate-limits.js';
-import { GUARD_SHARE, LATE_LIMIT_MS, latenessOf, type SlotClock } from './slot-clock.js';
+import { GUARD_SHARE, LATE_LIMIT_MS, latenessOf, type Reservation, type SlotClock } from './slot-clock.js';
+import type { Turn } from './turn.js';
+
+/** Longest the queue waits to learn when a granted create went out before it reserves the next slot. */
+const SEND_REPORT_WAIT_MS = 5000;
 
 export interface QueueOptions {
   operation: BudgetOperation;
@@ -19,6 +23,8 @@ export interface QueueOptions {
   onDepth?: (depth: number) => void;
   /** A slot given up because the dispatcher woke too late for it. */
   onLateSlot?: () => void;
+  /** The turn of a granted slot, which tells the clock when its create went out. */
+  turn: (reservation: Reservation) => Turn;
 }
 
 export interface WaitRequest {
@@ -45,13 +51,14 @@ interface Waiter {
   key: string | undefined;
   deadline: number;
   notBefore: number;
-  settle(error?: unknown): void;
+  /** Its turn (the create may be sent), or why it never gets one. */
+  settle(outcome: { turn: Turn } | { error: unknown }): void;
 }
 
 export interface CreateQueue {
   readonly operation: BudgetOperation;
   /** Resolves when it is this create's turn to be sent; rejects GATEWAY.UPSTREAM_BUSY, or the signal's reason. */
-  wait(request: WaitRequest): Promise<void>;
+  wait(request: WaitRequest): Promise<Turn>;
   /** The place of a waiting create named by its idempotency key, or undefined when it is not waiting here. */
   positionOf(principal: string, idempotencyKey: string): QueuePosition | undefined;
   /** Called after every change of the queue; returns the unsubscribe function. */
@@ -157,7 +164,7 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
           reservation = await clock.reserve(operation, limit, latest - now);
         } catch (error) {
           // The shared clock (Redis) is out of reach: nobody can be paced, so nobody is sent.
-          for (let w = takeNext(); w; w = takeNext()) w.settle(storeUnavailable(error));
+          for (let w = takeNext(); w; w = takeNext()) w.settle({ error: storeUnavailable(error) });
           changed();
           break;
         }
@@ -179,8 +186,13 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
         const waiter = takeNext(performance.now());
         // Everyone left while the slot came near: the slot goes unused, and nothing is sent.
         if (!waiter) continue;
-        waiter.settle();
+        const turn = options.turn(reservation);
+        waiter.settle({ turn });
         changed();
+        // The next slot is not reserved before this create is on the wire (or given up): had
+        // it gone out late, the clock has moved the slots after it by then.
+        // Bounded, should a caller never report: the queue must not stall behind one create.
+        await Promise.race([turn.settled, sleep(SEND_REPORT_WAIT_MS, undefined, { ref: false })]);
       }
     } finally {
       running = false;
@@ -190,14 +202,14 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
   return {
     operation,
     wait(request) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<Turn>((resolve, reject) => {
         if (request.signal?.aborted) return reject(request.signal.reason);
         const why = `MetaStudio's rate limit for ${operation === 'create' ? 'creates' : 'creates by URL'} is fully used`;
         if (size >= options.max) return reject(upstreamBusy(estimate(size + 1), `${why} and ${options.max} creates are already waiting here`));
         let timer: NodeJS.Timeout | undefined;
         const onAbort = () => {
           if (remove(waiter)) changed();
-          waiter.settle(request.signal!.reason);
+          waiter.settle({ error: request.signal!.reason });
         };
         let settled = false;
         const waiter: Waiter = {
@@ -205,13 +217,17 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
           key: request.idempotencyKey ?? undefined,
           deadline: request.deadline,
           notBefore: request.notBefore ?? 0,
-          settle(error) {
-            if (settled) return;
+          settle(outcome) {
+            if (settled) {
+              // Too late to be used (the caller already left): nothing will be sent in this slot.
+              if ('turn' in outcome) outcome.turn.release();
+              return;
+            }
             settled = true;
             clearTimeout(timer);
             request.signal?.removeEventListener('abort', onAbort);
-            if (error === undefined) resolve();
-            else reject(error);
+            if ('turn' in outcome) resolve(outcome.turn);
+            else reject(outcome.error);
           },
         };
         add(waiter, request.front === true);
@@ -224,7 +240,7 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
         request.signal?.addEventListener('abort', onAbort, { once: true });
         timer = setTimeout(() => {
           if (remove(waiter)) changed();
-          waiter.settle(upstreamBusy(estimate(size + 1), `${why}: this create did not get its turn within its queue time`));
+          waiter.settle({ error: upstreamBusy(estimate(size + 1), `${why}: this create did not get its turn within its queue time`) });
         }, remaining);
         changed();
         void dispatch();
@@ -242,7 +258,7 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
     },
     depth: () => size,
     close() {
-      for (let w = takeNext(); w; w = takeNext()) w.settle(upstreamBusy(1000, 'This gateway instance is shutting down'));
+      for (let w = takeNext(); w; w = takeNext()) w.settle({ error: upstreamBusy(1000, 'This gateway instance is shutting down') });
       changed();
     },
   };

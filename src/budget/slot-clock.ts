@@ -74,8 +74,24 @@ export interface Throttling {
   rate: number;
 }
 
+/**
+ * How late a call may go out for its slot before the calls after it must move: half the
+ * slack the guard leaves in every window API Gateway counts in (20 ms at any rate of one
+ * call a second or more), so the other half still absorbs the network's jitter.
+ */
+export function lateAllowanceMs(rate: number): number {
+  const calls = Math.max(1, Math.floor(rate));
+  return (GUARD_SHARE * calls * 1000) / rate / 2;
+}
+
 export interface SlotClock {
   reserve(operation: BudgetOperation, limit: number, maxWaitMs: number): Promise<Reservation>;
+  /**
+   * A granted call went out `latenessMs` after its slot (a congested event loop, a new
+   * connection): the slots not yet reserved move on by the lateness beyond
+   * lateAllowanceMs, so no later call comes within API Gateway's window of it.
+   */
+  late(operation: BudgetOperation, limit: number, latenessMs: number): Promise<void>;
   /** `stated`: the limit API Gateway named in its 429 (`limit:N`), when it did. */
   throttled(operation: BudgetOperation, limit: number, stated?: number | undefined): Promise<Throttling>;
 }
@@ -136,6 +152,13 @@ export function createMemorySlotClock(now: () => number = () => performance.now(
       Object.assign(state, { rate, since: at, next: slot + intervalOf(rate) });
       return { granted: true, waitMs, rate, slotAt: slot, earliestAt };
     },
+    async late(operation, limit, latenessMs) {
+      const at = now();
+      const state = stateOf(operation, limit, at);
+      const rate = currentRate(state, limit, at);
+      const excess = latenessMs - lateAllowanceMs(rate);
+      if (excess > 0) Object.assign(state, { rate, since: at, next: state.next + excess });
+    },
     async throttled(operation, limit, stated) {
       const at = now();
       const state = stateOf(operation, limit, at);
@@ -185,6 +208,16 @@ if wait > tonumber(ARGV[3]) then return {0, tostring(wait), tostring(rate), tost
 save(slot + 1000 / rate * (1 + tonumber(ARGV[4])))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {1, tostring(wait), tostring(rate), tostring(slot), tostring(now)}`;
+
+/** KEYS: state. ARGV: limit, increase share, lateness ms, guard share, ttl ms. */
+const LATE = `${LUA_STATE}
+local calls = math.max(1, math.floor(rate))
+local excess = tonumber(ARGV[3]) - tonumber(ARGV[4]) * calls * 1000 / rate / 2
+if excess > 0 then
+  save(nxt + excess)
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
+return 1`;
 
 /**
  * KEYS: state. ARGV: limit, increase share, back-off ms, stated limit (0: none), decrease
@@ -255,6 +288,14 @@ export function createRedisSlotClock(redis: ScriptRunner, fallback: SlotClock = 
       learn(Number(redisNow), sentAt, readAt);
       if (granted !== 1) return { granted: false, waitMs: Number(wait), rate: Number(rate), slotAt, earliestAt: slotAt - hi };
       return { granted: true, waitMs: Math.max(0, slotAt - lo - performance.now()), rate: Number(rate), slotAt, earliestAt: slotAt - hi };
+    },
+    async late(operation, limit, latenessMs) {
+      if (lost(redis)) return fallback.late(operation, limit, latenessMs);
+      try {
+        await redis.eval(LATE, 1, budgetKey(operation), limit, INCREASE_SHARE, latenessMs, GUARD_SHARE, STATE_TTL_MS);
+      } catch {
+        await fallback.late(operation, limit, latenessMs);
+      }
     },
     async throttled(operation, limit, stated) {
       const args = [limit, INCREASE_SHARE, BACKOFF_MS, stated ?? 0, DECREASE_FACTOR, JITTER_FACTOR, MIN_RATE, GUARD_SHARE, STATE_TTL_MS];

@@ -9,7 +9,8 @@ import type { Logger } from '../observability/logger.js';
 import type { BudgetMetrics } from './budget-metrics.js';
 import { createCreateQueue, type CreateQueue } from './create-queue.js';
 import type { BudgetOperation, RateLimits } from './rate-limits.js';
-import { BACKOFF_JITTER_MS, BACKOFF_MS, LATE_LIMIT_MS, latenessOf, type SlotClock } from './slot-clock.js';
+import { BACKOFF_JITTER_MS, BACKOFF_MS, LATE_LIMIT_MS, latenessOf, type Reservation, type SlotClock } from './slot-clock.js';
+import { createTurn, type Turn } from './turn.js';
 
 /** API Gateway names the limit in its 429: `...policy user over ratelimit,limit:1,time:1 second`. */
 export function statedLimit(message: string | undefined): number | undefined {
@@ -39,11 +40,11 @@ export interface UpstreamBudget {
   readonly limits: RateLimits;
   readonly queueTimeoutMs: number;
   /** Waits for the next slot of a read operation; rejects GATEWAY.UPSTREAM_BUSY when none is free before the deadline. */
-  take(operation: BudgetOperation, options?: TurnOptions): Promise<void>;
+  take(operation: BudgetOperation, options?: TurnOptions): Promise<Turn>;
   /** The fair queue of creates (`create`, `createByUrl`). */
   queue(operation: 'create' | 'createByUrl'): CreateQueue;
   /** Waits in the operation's fair queue and counts the call as sent. */
-  takeCreateTurn(operation: 'create' | 'createByUrl', request: Parameters<CreateQueue['wait']>[0]): Promise<void>;
+  takeCreateTurn(operation: 'create' | 'createByUrl', request: Parameters<CreateQueue['wait']>[0]): Promise<Turn>;
   /**
    * An upstream 429 for this operation: lowers its rate (logged; to the limit the 429's
    * message states, when it is lower) and answers the performance.now() before which the
@@ -56,17 +57,23 @@ export interface UpstreamBudget {
 
 export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
   const { limits, clock, log, metrics } = options;
-  const queues = {
-    create: createCreateQueue({ operation: 'create', limit: limits.create, clock, max: options.queueMax, onDepth: (d) => metrics?.queueDepth.set({ operation: 'create' }, d), onLateSlot: () => metrics?.lateSlots.inc({ operation: 'create' }) }),
-    createByUrl: createCreateQueue({
-      operation: 'createByUrl',
-      limit: limits.createByUrl,
+  const turnOf = (operation: BudgetOperation) => (reservation: Reservation) =>
+    createTurn(
+      reservation,
+      (latenessMs) => clock.late(operation, limits[operation], latenessMs),
+      (latenessMs) => metrics?.lateSends.observe({ operation }, latenessMs / 1000),
+    );
+  const queueOf = (operation: 'create' | 'createByUrl') =>
+    createCreateQueue({
+      operation,
+      limit: limits[operation],
       clock,
       max: options.queueMax,
-      onDepth: (d) => metrics?.queueDepth.set({ operation: 'createByUrl' }, d),
-      onLateSlot: () => metrics?.lateSlots.inc({ operation: 'createByUrl' }),
-    }),
-  };
+      turn: turnOf(operation),
+      onDepth: (d) => metrics?.queueDepth.set({ operation }, d),
+      onLateSlot: () => metrics?.lateSlots.inc({ operation }),
+    });
+  const queues = { create: queueOf('create'), createByUrl: queueOf('createByUrl') };
   const sent = (operation: BudgetOperation, started: number) => {
     metrics?.sent.inc({ operation });
     metrics?.waitSeconds.observe({ operation }, (performance.now() - started) / 1000);
@@ -86,16 +93,19 @@ export function createUpstreamBudget(options: BudgetOptions): UpstreamBudget {
         }
         if (reservation.waitMs > 0) await sleep(reservation.waitMs, undefined, turn.signal ? { signal: turn.signal } : undefined);
         // Woken too late to keep the spacing (for the timer or the clock's reply): this slot goes unused, the call takes the next.
-        if (latenessOf(reservation) <= LATE_LIMIT_MS) break;
+        if (latenessOf(reservation) <= LATE_LIMIT_MS) {
+          sent(operation, started);
+          return turnOf(operation)(reservation);
+        }
         metrics?.lateSlots.inc({ operation });
       }
-      sent(operation, started);
     },
     queue: (operation) => queues[operation],
     async takeCreateTurn(operation, request) {
       const started = performance.now();
-      await queues[operation].wait(request);
+      const granted = await queues[operation].wait(request);
       sent(operation, started);
+      return granted;
     },
     async throttled(operation, message) {
       const notBefore = performance.now() + BACKOFF_MS + Math.random() * BACKOFF_JITTER_MS;

@@ -67,6 +67,8 @@ export interface RecordedCall {
   /** The W3C trace context the caller sent, if any. */
   traceparent?: string | undefined;
   body?: unknown;
+  /** When the request's headers were handled, ms since the Unix epoch (fractional): what API Gateway's throttle counts. */
+  receivedAt?: number | undefined;
 }
 
 export interface Emulator {
@@ -131,6 +133,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.timeOrigin + performance.now();
     const requestId = randomUUID().replace(/-/g, '');
     res.setHeader('X-Request-Id', requestId);
     const url = new URL(req.url ?? '/', 'http://emulator');
@@ -140,11 +143,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       // Latency models time spent answering, after the request has been read, as a real server's would.
       if (delayMs > 0) await sleep(delayMs);
       if (dropAnswer) {
-        record(calls, { operation, method: req.method ?? '', path: url.pathname, status: 0, appUserId: headerOf(req, 'x-app-userid'), ...extra });
+        record(calls, { operation, method: req.method ?? '', path: url.pathname, status: 0, appUserId: headerOf(req, 'x-app-userid'), receivedAt, ...extra });
         req.socket.destroy();
         return;
       }
-      record(calls, { operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), traceparent: headerOf(req, 'traceparent'), ...extra });
+      record(calls, { operation, method: req.method ?? '', path: url.pathname, status, appUserId: headerOf(req, 'x-app-userid'), traceparent: headerOf(req, 'traceparent'), receivedAt, ...extra });
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
       res.end(text);

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OPERATION_BUDGET } from '../budget/rate-limits.js';
 import type { UpstreamBudget } from '../budget/upstream-budget.js';
+import { UNPACED, type Turn } from '../budget/turn.js';
 import { invalidParameter, isMetaStudioError, isUpstreamThrottle, upstreamBusy } from '../errors.js';
 import { encodeMultipart, type StreamedFile } from './multipart-body.js';
 import { createReplayableStream } from './replayable-stream.js';
@@ -135,7 +136,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
    * A read (or the asset summary POST), each attempt in its budget slot. A throttled one
    * is sent again once the budget allows (at least 2 s later) while its queue time lasts.
    */
-  async function paced<T>(operation: string, call: CallOptions | undefined, send: (pace: (() => Promise<void>) | undefined) => Promise<UpstreamResult<T>>) {
+  async function paced<T>(operation: string, call: CallOptions | undefined, send: (pace: (() => Promise<Turn>) | undefined) => Promise<UpstreamResult<T>>) {
     if (!budget) return send(undefined);
     const op = OPERATION_BUDGET[operation]!;
     const deadline = performance.now() + (call?.maxWaitMs ?? budget.queueTimeoutMs);
@@ -158,16 +159,17 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
   async function queued<T>(
     operation: 'create' | 'createByUrl',
     input: CallOptions & { queue?: QueueTurn | undefined },
-    send: () => Promise<UpstreamResult<T>>,
+    send: (turn: Turn) => Promise<UpstreamResult<T>>,
     /** Before a throttled create is queued again: false when it cannot be sent again. */
     rewind: () => Promise<boolean> = async () => true,
   ): Promise<UpstreamResult<T>> {
-    if (!budget) return send();
+    if (!budget) return send(UNPACED);
     const deadline = performance.now() + budget.queueTimeoutMs;
     let notBefore: number | undefined;
     for (let attempt = 0; ; attempt++) {
+      let turn: Turn;
       try {
-        await budget.takeCreateTurn(operation, {
+        turn = await budget.takeCreateTurn(operation, {
           principal: input.queue?.principal ?? '',
           idempotencyKey: input.queue?.idempotencyKey,
           signal: input.queue?.signal ?? input.signal,
@@ -181,12 +183,14 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
         throw error;
       }
       try {
-        return await send();
+        return await send(turn);
       } catch (error) {
         if (!isUpstreamThrottle(error)) throw error;
         const again = await rewind();
         notBefore = await budget.throttled(operation, error.message);
         if (!again) throw upstreamBusy(2000, 'MetaStudio throttled this create after much of its photo had been sent, so it cannot be sent again');
+      } finally {
+        turn.release();
       }
     }
   }
@@ -220,7 +224,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
         return await queued(
           'create',
           input,
-          () => {
+          (turn) => {
             const multipart = encodeMultipart(fields, 'file', { ...input.file, stream: photo.pass() });
             const prepared = prepareRequest(signing(), {
               method: 'POST',
@@ -229,7 +233,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
               appUserId: input.appUserId,
             });
             // Never retried on a fault: a create is not idempotent. Only a throttled one (never seen by MetaStudio) is sent again.
-            return transport.send(prepared, { operation: 'CreatePictureModelingJob', stream: multipart.body, signal: input.signal });
+            return transport.send(prepared, { operation: 'CreatePictureModelingJob', stream: multipart.body, signal: input.signal, turn });
           },
           () => photo.rewind(),
         );
@@ -242,7 +246,7 @@ export function createMetaStudioClient(options: MetaStudioClientOptions): MetaSt
       const body: Record<string, string> = { picture_url: input.pictureUrl, style_id: input.styleId, name: input.name };
       if (input.notifyUrl) body['notify_url'] = input.notifyUrl;
       const prepared = prepareJson(`${STYLIZED}/picture-modelings-by-url`, body, input);
-      return queued('createByUrl', input, () => transport.send(prepared, { operation: 'CreatePictureModelingByUrlJob', signal: input.signal }));
+      return queued('createByUrl', input, (turn) => transport.send(prepared, { operation: 'CreatePictureModelingByUrlJob', signal: input.signal, turn }));
     },
 
     showPictureModelingJob(jobId, call) {

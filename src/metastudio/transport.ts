@@ -4,10 +4,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, type Span } from '@opentelemetry/api';
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { Turn } from '../budget/turn.js';
 import { injectTraceContext, inSpan } from '../observability/tracing.js';
 import { MetaStudioError, badUpstreamResponse, upstreamError, isMetaStudioError, isUpstreamThrottle, upstreamTimeout, upstreamUnavailable } from '../errors.js';
 import type { PreparedRequest } from './requests.js';
+import { sentHook, type SentHookOptions } from './sent-hook.js';
 
 export interface UpstreamResult<T> {
   data: T;
@@ -37,7 +39,9 @@ export interface SendOptions {
   /** Only for calls that are safe to repeat. */
   retry?: boolean;
   /** Waits for the call's turn in the upstream budget; called before every attempt, retries included. */
-  pace?: (() => Promise<void>) | undefined;
+  pace?: (() => Promise<Turn>) | undefined;
+  /** The turn this call already has (creates take theirs in the fair queue): told when the request goes out. */
+  turn?: Turn | undefined;
 }
 
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -67,7 +71,7 @@ export function createTransport(options: TransportOptions): Transport {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connect: { timeout: Math.min(options.timeoutMs, 10_000) },
-    });
+    }).compose(sentHook);
   // Streamed uploads hold a connection for as long as the client takes to send its photo:
   // they get a pool of their own, so slow uploads can never starve reads and callbacks.
   const pool = poolOf(options.connections ?? 128);
@@ -108,7 +112,7 @@ export function createTransport(options: TransportOptions): Transport {
     injectTraceContext(headers);
     try {
       // undici takes async iterables as bodies at run time; its types list only Readable.
-      const response = await (send.stream ? uploadPool : pool).request({ method: prepared.method, path: prepared.path, headers, body: body as string | null, signal });
+      const response = await (send.stream ? uploadPool : pool).request({ method: prepared.method, path: prepared.path, headers, body: body as string | null, signal, onSent: send.turn?.sent } as Dispatcher.RequestOptions & SentHookOptions);
       startClock();
       status = response.statusCode;
       requestId = headerString(response.headers['x-request-id']);
@@ -129,15 +133,17 @@ export function createTransport(options: TransportOptions): Transport {
   return {
     async send<T>(prepared: PreparedRequest, send: SendOptions): Promise<UpstreamResult<T>> {
       for (let attempt = 0; ; attempt++) {
-        await send.pace?.();
+        const turn = send.pace ? await send.pace() : send.turn;
         try {
-          return await sendOnce<T>(prepared, send);
+          return await sendOnce<T>(prepared, { ...send, turn });
         } catch (error) {
           // A throttle is the budget's to handle (src/budget/): a quick retry would only be throttled again.
           const again = send.retry && attempt < retries && isMetaStudioError(error) && error.transient && !isUpstreamThrottle(error) && !send.signal?.aborted;
           if (!again) throw error;
           // Full jitter, so a fleet of gateways does not retry in step.
           await sleep(Math.random() * 100 * 2 ** attempt);
+        } finally {
+          if (send.pace) turn?.release();
         }
       }
     },
