@@ -6,7 +6,6 @@
  * the job.
  */
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../../auth/authenticator.js';
 import {
@@ -26,8 +25,9 @@ import type { Logger } from '../../observability/logger.js';
 import type { Services } from '../../services.js';
 import { recordForRegistration, type JobRecord } from '../model/job-record.js';
 import { failureOutcome } from './failure-outcome.js';
+import { waitForFirstAttempt } from './first-attempt.js';
 import { checkNotifyUrl } from '../webhooks/relay.js';
-import type { NewRegistration, Registration } from '../store/store.js';
+import type { NewRegistration } from '../store/store.js';
 
 /** Upstream counts a name in UTF-16 code units (64 emoji are 128 of them); so do we and the emulator. */
 export const MAX_NAME_LENGTH = 64;
@@ -268,31 +268,9 @@ async function settleFailure(services: Services, registration: NewRegistration, 
 async function replay(services: Services, held: { nonce: string; fingerprint: string }, fingerprint: string): Promise<CreatedJob | undefined> {
   if (held.fingerprint !== fingerprint) throw idempotencyKeyReused();
   try {
-    return await waitForFirstAttempt(services, held);
+    const record = await waitForFirstAttempt(services, held.nonce);
+    return record && createdFrom(record, undefined);
   } catch (error) {
     throw isMetaStudioError(error) ? error : storeUnavailable(error);
-  }
-}
-
-async function waitForFirstAttempt(services: Services, held: { nonce: string }): Promise<CreatedJob | undefined> {
-  const { store, reconciler, config } = services;
-  // The first attempt may wait its turn in the budget's queue before it is even sent.
-  const deadline = Date.now() + config.budget.queueTimeoutMs + config.upstream.timeoutMs + 5000;
-  for (;;) {
-    const registration: Registration | undefined = await store.findRegistration(held.nonce);
-    if (!registration) return undefined;
-    if (registration.jobId) {
-      const record = await store.getJob(registration.jobId);
-      if (record) return createdFrom(record, undefined);
-    }
-    const stale = Date.now() - registration.createdAt > config.reconcileAfterMs;
-    if (registration.status === 'unanswered' || stale || Date.now() > deadline) {
-      const adopted = await reconciler.reconcile(registration);
-      if (adopted) return createdFrom(adopted, undefined);
-      throw upstreamTimeout(
-        'The first attempt with this idempotencyKey got no answer from MetaStudio and its job is not found yet; retry later with the same key',
-      );
-    }
-    await sleep(50);
   }
 }
