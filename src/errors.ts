@@ -7,6 +7,32 @@
  */
 export type ErrorOrigin = 'UPSTREAM' | 'GATEWAY';
 
+/**
+ * What failed, whatever status it is answered with: code that must decide what a failure
+ * means (src/jobs/create/failure-outcome.ts) reads this, never the status. Set by the
+ * factories below; not sent to clients, so it can be refined without touching the contract.
+ */
+export type ErrorKind =
+  /** MetaStudio (or its API Gateway) answered and refused: a 4xx. */
+  | 'upstream-refused'
+  /** MetaStudio answered with a failure of its own: a 5xx. */
+  | 'upstream-failed'
+  | 'upstream-timeout'
+  | 'upstream-unavailable'
+  | 'bad-upstream-response'
+  /** The caller's input was refused: a field, the photo, or an upload that broke off, went idle or grew too large. */
+  | 'input-refused'
+  | 'malformed-request'
+  | 'rate-limited'
+  | 'quota-exceeded'
+  | 'too-many-uploads'
+  /** No turn in the upstream budget's queue (or the caller left while waiting). */
+  | 'upstream-busy'
+  | 'idempotency-key-reused'
+  | 'job-not-found'
+  | 'store-unavailable'
+  | 'internal';
+
 export const GatewayErrorCode = {
   /** The upstream did not answer within UPSTREAM_TIMEOUT_MS. */
   UPSTREAM_TIMEOUT: 'GATEWAY.UPSTREAM_TIMEOUT',
@@ -40,12 +66,15 @@ export class MetaStudioError extends Error {
   readonly httpStatus: number;
   readonly requestId: string | undefined;
   readonly origin: ErrorOrigin;
+  /** Undefined for an error built without one: what it means is then unknown. */
+  readonly kind: ErrorKind | undefined;
 
   constructor(init: {
     code: string;
     message: string;
     httpStatus: number;
     origin: ErrorOrigin;
+    kind?: ErrorKind | undefined;
     requestId?: string | undefined;
     cause?: unknown;
   }) {
@@ -54,6 +83,7 @@ export class MetaStudioError extends Error {
     this.httpStatus = init.httpStatus;
     this.requestId = init.requestId;
     this.origin = init.origin;
+    this.kind = init.kind;
   }
 
   /** Worth trying again: the call may not have reached MetaStudio, or it was overloaded. */
@@ -73,7 +103,7 @@ export class MetaStudioError extends Error {
 export class MalformedRequestError extends MetaStudioError {}
 
 export const malformedRequest = (message: string) =>
-  new MalformedRequestError({ code: 'BAD_REQUEST', message, httpStatus: 400, origin: 'GATEWAY' });
+  new MalformedRequestError({ code: 'BAD_REQUEST', message, httpStatus: 400, origin: 'GATEWAY', kind: 'malformed-request' });
 
 export function invalidParameter(message: string, cause?: unknown): MetaStudioError {
   return new MetaStudioError({
@@ -81,49 +111,53 @@ export function invalidParameter(message: string, cause?: unknown): MetaStudioEr
     message,
     httpStatus: 400,
     origin: 'GATEWAY',
+    kind: 'input-refused',
     cause,
   });
 }
 
-function gatewayError(code: string, httpStatus: number, message: string, extra: { requestId?: string | undefined; cause?: unknown } = {}) {
-  return new MetaStudioError({ code, message, httpStatus, origin: 'GATEWAY', ...extra });
+function gatewayError(kind: ErrorKind, code: string, httpStatus: number, message: string, extra: { requestId?: string | undefined; cause?: unknown } = {}) {
+  return new MetaStudioError({ code, message, httpStatus, origin: 'GATEWAY', kind, ...extra });
 }
 
 /** MetaStudio (or its API Gateway) refused: its own code, message and status are kept. */
 export const upstreamError = (code: string, message: string, httpStatus: number, requestId: string | undefined) =>
-  new MetaStudioError({ code, message, httpStatus, origin: 'UPSTREAM', requestId });
+  new MetaStudioError({ code, message, httpStatus, origin: 'UPSTREAM', kind: httpStatus < 500 ? 'upstream-refused' : 'upstream-failed', requestId });
 export const upstreamTimeout = (message: string, requestId?: string, cause?: unknown) =>
-  gatewayError(GatewayErrorCode.UPSTREAM_TIMEOUT, 504, message, { requestId, cause });
+  gatewayError('upstream-timeout', GatewayErrorCode.UPSTREAM_TIMEOUT, 504, message, { requestId, cause });
 export const upstreamUnavailable = (message: string, cause?: unknown, requestId?: string) =>
-  gatewayError(GatewayErrorCode.UPSTREAM_UNAVAILABLE, 502, message, { cause, requestId });
+  gatewayError('upstream-unavailable', GatewayErrorCode.UPSTREAM_UNAVAILABLE, 502, message, { cause, requestId });
 export const badUpstreamResponse = (message: string, requestId?: string, cause?: unknown) =>
-  gatewayError(GatewayErrorCode.BAD_UPSTREAM_RESPONSE, 502, message, { requestId, cause });
+  gatewayError('bad-upstream-response', GatewayErrorCode.BAD_UPSTREAM_RESPONSE, 502, message, { requestId, cause });
 export const storeUnavailable = (cause?: unknown) =>
-  gatewayError(GatewayErrorCode.STORE_UNAVAILABLE, 503, 'The gateway cannot record jobs right now; nothing was sent to MetaStudio', { cause });
+  gatewayError('store-unavailable', GatewayErrorCode.STORE_UNAVAILABLE, 503, 'The gateway cannot record jobs right now; nothing was sent to MetaStudio', { cause });
 export const internalError = (cause?: unknown) =>
-  gatewayError(GatewayErrorCode.INTERNAL_ERROR, 500, 'The gateway could not complete the call', { cause });
-export const jobNotFound = (jobId: string) => gatewayError(GatewayErrorCode.JOB_NOT_FOUND, 404, `No picture-modeling job ${jobId} for this caller`);
+  gatewayError('internal', GatewayErrorCode.INTERNAL_ERROR, 500, 'The gateway could not complete the call', { cause });
+export const jobNotFound = (jobId: string) => gatewayError('job-not-found', GatewayErrorCode.JOB_NOT_FOUND, 404, `No picture-modeling job ${jobId} for this caller`);
 export const rateLimited = (retryAfterMs: number, perMinute: number) =>
   gatewayError(
+    'rate-limited',
     GatewayErrorCode.RATE_LIMITED,
     429,
     `At most ${perMinute} creates per minute; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s. Nothing was sent to MetaStudio`,
   );
 export const quotaExceeded = (max: number) =>
   gatewayError(
+    'quota-exceeded',
     GatewayErrorCode.QUOTA_EXCEEDED,
     429,
     `At most ${max} unfinished jobs at once; retry when one of your jobs has ended. Nothing was sent to MetaStudio`,
   );
 export const idempotencyKeyReused = () =>
-  gatewayError(GatewayErrorCode.IDEMPOTENCY_KEY_REUSED, 422, 'This idempotencyKey was already used with a different input');
+  gatewayError('idempotency-key-reused', GatewayErrorCode.IDEMPOTENCY_KEY_REUSED, 422, 'This idempotencyKey was already used with a different input');
 export const tooManyUploads = (max: number) =>
-  gatewayError(GatewayErrorCode.TOO_MANY_UPLOADS, 503, `This instance is already receiving ${max} uploads; retry in a few seconds`);
+  gatewayError('too-many-uploads', GatewayErrorCode.TOO_MANY_UPLOADS, 503, `This instance is already receiving ${max} uploads; retry in a few seconds`);
 
 export const tooManyUploadsForPrincipal = (max: number) =>
-  gatewayError(GatewayErrorCode.TOO_MANY_UPLOADS, 429, `You are already sending ${max} uploads at once; retry when one of them is over`);
+  gatewayError('too-many-uploads', GatewayErrorCode.TOO_MANY_UPLOADS, 429, `You are already sending ${max} uploads at once; retry when one of them is over`);
 export const upstreamBusy = (retryAfterMs: number, why: string) =>
   gatewayError(
+    'upstream-busy',
     GatewayErrorCode.UPSTREAM_BUSY,
     503,
     `${why}; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s. Nothing was sent to MetaStudio`,

@@ -35,6 +35,7 @@ import { createCallbackTokens } from './jobs/webhooks/callback-token.js';
 import { createJobBackend, type JobBackend } from './jobs/store/backend.js';
 import { createJobEventBus } from './jobs/completion/event-bus.js';
 import { recordingJobEvents } from './jobs/completion/event-log.js';
+import { announcingSettledRegistrations } from './jobs/completion/settled-registrations.js';
 import { createJobService } from './jobs/sync/job-service.js';
 import { startPoller, type Poller } from './jobs/sync/poller.js';
 import { createReconciler } from './jobs/sync/reconciler.js';
@@ -127,9 +128,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   });
 
   const events = backend.createEventLog({ retentionMs: config.clients.jobEventsRetentionMs, maxPerStream: config.clients.jobEventsMaxPerPrincipal });
-  // Every state change stored is also appended to its principal's event log (pictureModelingJobUpdated).
-  const store = recordingJobEvents(backend.store, events, log);
   const bus = createJobEventBus(backend.eventTarget);
+  // Every state change stored is also appended to its principal's event log (pictureModelingJobUpdated),
+  // and every settled registration is announced, for a repeated idempotencyKey waiting on it.
+  const store = recordingJobEvents(announcingSettledRegistrations(backend.store, bus), events, log);
   const secret = () => randomBytes(32).toString('hex');
   let callbackSecret: string;
   let relaySecret: string;

@@ -11,6 +11,7 @@ import type { JobRecord } from '../model/job-record.js';
 import type { RedisEventTarget } from './redis-event-target.js';
 
 export const COMPLETED_TOPIC = 'pictureModelingJobCompleted';
+export const REGISTRATION_SETTLED_TOPIC = 'registrationSettled';
 
 export interface JobEventBus {
   /** Callers store the state first: a late subscriber reads it from the store, not the bus. */
@@ -22,6 +23,13 @@ export interface JobEventBus {
    * lost (Redis pub/sub): a subscriber re-reads the store then. Never on an in-memory bus.
    */
   onResubscribed(listener: () => void): () => void;
+  /**
+   * A registration was linked to its job, marked unanswered or removed. Callers store the
+   * change first and the event carries nothing: a listener re-reads the registration.
+   */
+  publishRegistrationSettled(nonce: string): void;
+  /** Listens for one registration's settling; returns the unsubscribe function. */
+  onRegistrationSettled(nonce: string, listener: () => void): () => void;
 }
 
 export function createJobEventBus(eventTarget: EventTarget = new EventTarget()): JobEventBus {
@@ -43,6 +51,16 @@ export function createJobEventBus(eventTarget: EventTarget = new EventTarget()):
     onResubscribed(listener) {
       const target = eventTarget as Partial<Pick<RedisEventTarget, 'onResubscribed'>>;
       return target.onResubscribed ? target.onResubscribed(listener) : () => {};
+    },
+    publishRegistrationSettled(nonce) {
+      eventTarget.dispatchEvent(new CustomEvent(`${REGISTRATION_SETTLED_TOPIC}:${nonce}`, { detail: nonce }));
+    },
+    onRegistrationSettled(nonce, listener) {
+      const type = `${REGISTRATION_SETTLED_TOPIC}:${nonce}`;
+      // One handler per call: an EventTarget would merge two subscriptions of one function.
+      const handler = () => listener();
+      eventTarget.addEventListener(type, handler);
+      return () => eventTarget.removeEventListener(type, handler);
     },
   };
 }

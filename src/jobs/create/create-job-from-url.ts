@@ -4,7 +4,8 @@ import { invalidParameter } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Services } from '../../services.js';
 import { principalAsAppUserId } from './app-user-id.js';
-import { checkFields, createJob, type CreatedJob, type CreateFields } from './create-job.js';
+import { checkFields, type CreateFields } from './create-fields.js';
+import { createJob, type CreatedJob } from './create-job.js';
 
 export const MAX_PICTURE_URL_LENGTH = 2048;
 

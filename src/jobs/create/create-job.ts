@@ -1,86 +1,35 @@
 /**
- * The create flow both mutations share: check the fields, honour an idempotency key,
- * apply the caller's limits, record the intent (the registration) before anything goes
- * upstream, send, then link the job to the registration before answering. A create whose
- * answer is lost keeps its registration, so its callback or the reconciler can still adopt
- * the job.
+ * The create saga both mutations share, in named steps: answer a repeated idempotency key
+ * with the first attempt's job, prepare the input, apply the caller's limits, record the
+ * intent (the registration) before anything goes upstream, send, then link the job to the
+ * registration before answering. What the saga takes is given back in its one `finally`
+ * unless it was handed over: the input to the send (which streams it), the registration to
+ * the job once its id is known. A create whose answer is lost keeps its registration, so its
+ * callback or the reconciler can still adopt the job.
  */
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../../auth/authenticator.js';
-import {
-  idempotencyKeyReused,
-  invalidParameter,
-  isMetaStudioError,
-  quotaExceeded,
-  rateLimited,
-  badUpstreamResponse,
-  storeUnavailable,
-  upstreamTimeout,
-} from '../../errors.js';
-import { assertAppUserId } from '../../metastudio/requests.js';
+import { badUpstreamResponse, idempotencyKeyReused, isMetaStudioError, quotaExceeded, rateLimited, storeUnavailable, upstreamTimeout } from '../../errors.js';
 import type { CreatePictureModelingJobResponse } from '../../metastudio/types.js';
 import type { QueueTurn, UpstreamResult } from '../../metastudio/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Services } from '../../services.js';
 import { recordForRegistration, type JobRecord } from '../model/job-record.js';
+import type { NewRegistration } from '../store/store.js';
+import type { CheckedFields } from './create-fields.js';
 import { failureOutcome } from './failure-outcome.js';
-import { checkNotifyUrl } from '../webhooks/relay.js';
-import type { NewRegistration, Registration } from '../store/store.js';
+import { waitForFirstAttempt } from './first-attempt.js';
 
-/** Upstream counts a name in UTF-16 code units (64 emoji are 128 of them); so do we and the emulator. */
-export const MAX_NAME_LENGTH = 64;
-export const MAX_STYLE_ID_LENGTH = 128;
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+export { checkFields, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_NAME_LENGTH, MAX_STYLE_ID_LENGTH, type CheckedFields, type CreateFields } from './create-fields.js';
+
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-/** Unicode control, format, line- and paragraph-separator characters (C0, C1, U+200B-U+200F, U+202A-U+202E, U+2028/9, ...). */
-const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-
-export interface CreateFields {
-  styleId: string;
-  name: string;
-  notifyUrl?: string | null | undefined;
-  appUserId?: string | null | undefined;
-  idempotencyKey?: string | null | undefined;
-}
-
-export interface CheckedFields {
-  styleId: string;
-  name: string;
-  notifyUrl: string | null;
-  appUserId: string | null;
-  idempotencyKey: string | null;
-}
 
 export interface CreatedJob {
   jobId: string;
   modelAssetId: string;
   requestId: string | undefined;
   record: JobRecord;
-}
-
-/** @throws MetaStudioError MSS.00000003 naming the first bad field. */
-export function checkFields(input: CreateFields, allowPrivateRelay: boolean): CheckedFields {
-  const styleId = input.styleId.trim();
-  if (!styleId) throw invalidParameter('styleId is required and must not be empty');
-  if (styleId.length > MAX_STYLE_ID_LENGTH || !/^[\x21-\x7e]+$/.test(styleId)) {
-    throw invalidParameter(`styleId must be 1 to ${MAX_STYLE_ID_LENGTH} printable ASCII characters without spaces`);
-  }
-  const name = input.name.trim();
-  if (!name) throw invalidParameter('name is required and must not be empty');
-  if (name.length > MAX_NAME_LENGTH) throw invalidParameter(`name must be at most ${MAX_NAME_LENGTH} characters (UTF-16 code units, as MetaStudio counts them)`);
-  if (FORBIDDEN_IN_NAME.test(name)) throw invalidParameter('name must not contain control, format or line/paragraph separator characters');
-  if (input.appUserId != null) assertAppUserId(input.appUserId);
-  if (input.notifyUrl != null) {
-    const problem = checkNotifyUrl(input.notifyUrl, allowPrivateRelay);
-    if (problem) throw invalidParameter(problem);
-  }
-  const key = input.idempotencyKey ?? null;
-  if (key !== null && (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(key))) {
-    throw invalidParameter(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`);
-  }
-  return { styleId, name, notifyUrl: input.notifyUrl ?? null, appUserId: input.appUserId ?? null, idempotencyKey: key };
 }
 
 export interface CreatePlan {
@@ -101,6 +50,14 @@ export interface CreateTurn {
   queue: QueueTurn;
 }
 
+/** What a create holds until its `finally` gives it back, unless handed over first. */
+interface Holdings {
+  /** `prepare`'s hold on the input: the send takes it over; otherwise it is let go, once. */
+  input: 'held' | 'handed-over' | 'let-go';
+  /** Open from before the send until the job's id is known. */
+  registration: NewRegistration | undefined;
+}
+
 const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJob => ({
   jobId: record.jobId,
   modelAssetId: record.modelAssetId ?? '',
@@ -117,127 +74,163 @@ export async function createJob(
   /** Work for a created job that the reply need not wait for (its log line): runs after the reply. */
   afterReply?: (created: CreatedJob) => void,
 ): Promise<CreatedJob> {
-  const { store, tokens, config, jobs, limiter } = services;
-  const owner = principal.id;
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify([plan.source, fields.styleId, fields.name, fields.notifyUrl, fields.appUserId]))
-    .digest('hex');
-
-  // What `prepare` takes is released on every path that does not send, once: the finally
-  // below, or early before waiting on a first attempt so the caller's body does not stall meanwhile.
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    plan.discard?.();
-  };
-  let sending = false;
-  let registration: NewRegistration;
-  let nonce: string;
-  let result: UpstreamResult<CreatePictureModelingJobResponse>;
+  const fingerprint = fingerprintOf(plan.source, fields);
+  const holdings: Holdings = { input: 'held', registration: undefined };
+  let failure: unknown;
   try {
-    if (fields.idempotencyKey) {
-      let held: Awaited<ReturnType<typeof store.findIdempotent>>;
-      try {
-        held = await store.findIdempotent(owner, fields.idempotencyKey);
-      } catch (error) {
-        throw storeUnavailable(error);
-      }
-      if (held) {
-        release();
-        const replayed = await replay(services, held, fingerprint);
-        if (replayed) return replayed;
-      }
-    }
-
-    try {
-      await plan.prepare?.();
-    } catch (error) {
-      // Refused by `prepare` itself: it still reads what it took as it unwinds, so the caller
-      // lets go of it afterwards; letting go here, mid-unwind, stalls the rest of the body.
-      released = true;
-      throw error;
-    }
-    try {
-      await limiter.consume(owner);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        services.metrics.refusals.inc({ reason: 'rate_limited' });
-        throw rateLimited(error.msBeforeNext, config.limits.createsPerMinute);
-      }
-      throw storeUnavailable(error);
-    }
-
-    const issued = tokens.issue();
-    nonce = issued.nonce;
-    registration = { nonce, owner, ...fields, createdAt: Date.now() };
-    let opened;
-    try {
-      opened = await store.openRegistration(
-        registration,
-        config.limits.maxPendingJobsPerPrincipal,
-        fields.idempotencyKey ? { key: fields.idempotencyKey, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS } : undefined,
-      );
-    } catch (error) {
-      // Without the registration the job could not be tracked: do not create it.
-      throw storeUnavailable(error);
-    }
-    if (!opened.ok) {
-      if (opened.reason === 'quota') {
-        services.metrics.refusals.inc({ reason: 'quota_exceeded' });
-        throw quotaExceeded(config.limits.maxPendingJobsPerPrincipal);
-      }
-      // Another attempt with the same key got there first.
-      release();
-      const replayed = await replay(services, opened.existing, fingerprint);
-      if (replayed) return replayed;
+    const earlier = await findEarlierAttempt(services, principal.id, fields.idempotencyKey);
+    // An earlier attempt that failed has released its key: this one creates afresh.
+    const repeat = earlier && (await answerRepeat(services, plan, holdings, earlier, fingerprint));
+    if (repeat) return repeat;
+    await prepareInput(plan, holdings);
+    await applyRateLimit(services, principal.id);
+    const opened = await register(services, principal.id, fields, fingerprint);
+    if ('earlier' in opened) {
+      const raced = await answerRepeat(services, plan, holdings, opened.earlier, fingerprint);
+      if (raced) return raced;
       throw upstreamTimeout('An attempt with this idempotencyKey has just failed; retry');
     }
-
-    sending = true;
-    try {
-      result = await plan.send(tokens.urlFor(services.publicUrl(), issued.token), { queue: { principal: owner, idempotencyKey: fields.idempotencyKey, signal: plan.signal } });
-    } catch (error) {
-      await settleFailure(services, registration, error, log);
-      throw error;
-    }
+    // From here the send streams the input, and a failure settles the registration.
+    holdings.registration = opened.registration;
+    holdings.input = 'handed-over';
+    const sent = await send(services, plan, opened);
+    // The job exists: its link (or, failing that, the reconciler) settles the registration.
+    holdings.registration = undefined;
+    return await linkAndReply(services, opened.registration.nonce, sent, log, afterReply);
+  } catch (error) {
+    // What the failure was decides what becomes of the registration (failure-outcome.ts).
+    failure = error;
+    throw error;
   } finally {
-    // Once sending, what `prepare` took belongs to the send (it streams the photo).
-    if (!sending) release();
+    letGoOfInput(plan, holdings);
+    if (holdings.registration) await settleFailure(services, holdings.registration, failure, log);
   }
-  const { data, requestId } = result;
-  if (typeof data.job_id !== 'string' || !data.job_id) {
-    await settleFailure(services, registration, undefined, log);
-    throw badUpstreamResponse('MetaStudio accepted the job but returned no job_id', requestId);
+}
+
+function fingerprintOf(source: string, fields: CheckedFields): string {
+  return createHash('sha256').update(JSON.stringify([source, fields.styleId, fields.name, fields.notifyUrl, fields.appUserId])).digest('hex');
+}
+
+function letGoOfInput(plan: CreatePlan, holdings: Holdings): void {
+  if (holdings.input !== 'held') return;
+  holdings.input = 'let-go';
+  plan.discard?.();
+}
+
+async function findEarlierAttempt(services: Services, owner: string, key: string | null) {
+  if (!key) return undefined;
+  try {
+    return await services.store.findIdempotent(owner, key);
+  } catch (error) {
+    throw storeUnavailable(error);
   }
+}
+
+async function prepareInput(plan: CreatePlan, holdings: Holdings): Promise<void> {
+  try {
+    await plan.prepare?.();
+  } catch (error) {
+    // Refused by `prepare` itself: it still reads what it took as it unwinds, so the caller
+    // lets go of it afterwards; letting go here, mid-unwind, stalls the rest of the body.
+    holdings.input = 'let-go';
+    throw error;
+  }
+}
+
+async function applyRateLimit(services: Services, owner: string): Promise<void> {
+  try {
+    await services.limiter.consume(owner);
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw storeUnavailable(error);
+    services.metrics.refusals.inc({ reason: 'rate_limited' });
+    throw rateLimited(error.msBeforeNext, services.config.limits.createsPerMinute);
+  }
+}
+
+type Opened = { registration: NewRegistration; token: string } | { earlier: { nonce: string; fingerprint: string } };
+
+/** Records the intent within the caller's quota, claiming the idempotency key; or names the attempt that holds the key. */
+async function register(services: Services, owner: string, fields: CheckedFields, fingerprint: string): Promise<Opened> {
+  const { store, tokens, config, metrics } = services;
+  const { nonce, token } = tokens.issue();
+  const registration: NewRegistration = { nonce, owner, ...fields, createdAt: Date.now() };
+  const claim = fields.idempotencyKey ? { key: fields.idempotencyKey, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS } : undefined;
+  let opened;
+  try {
+    opened = await store.openRegistration(registration, config.limits.maxPendingJobsPerPrincipal, claim);
+  } catch (error) {
+    // Without the registration the job could not be tracked: do not create it.
+    throw storeUnavailable(error);
+  }
+  if (opened.ok) return { registration, token };
+  if (opened.reason === 'duplicate') return { earlier: opened.existing };
+  metrics.refusals.inc({ reason: 'quota_exceeded' });
+  throw quotaExceeded(config.limits.maxPendingJobsPerPrincipal);
+}
+
+/**
+ * The answer to a repeated idempotency key: the first attempt's job once it is known, or
+ * undefined when the first attempt failed and released the key. The input is let go before
+ * the wait, so the caller's body does not stall meanwhile.
+ */
+async function answerRepeat(services: Services, plan: CreatePlan, holdings: Holdings, earlier: { nonce: string; fingerprint: string }, fingerprint: string) {
+  letGoOfInput(plan, holdings);
+  if (earlier.fingerprint !== fingerprint) throw idempotencyKeyReused();
+  try {
+    const record = await waitForFirstAttempt(services, earlier.nonce);
+    return record && createdFrom(record, undefined);
+  } catch (error) {
+    throw isMetaStudioError(error) ? error : storeUnavailable(error);
+  }
+}
+
+/** Sends the create and reads its job from the answer. @throws BAD_UPSTREAM_RESPONSE for an answer without a job id. */
+async function send(services: Services, plan: CreatePlan, opened: { registration: NewRegistration; token: string }) {
+  const { registration } = opened;
+  const notifyUrl = services.tokens.urlFor(services.publicUrl(), opened.token);
+  const { data, requestId } = await plan.send(notifyUrl, { queue: { principal: registration.owner, idempotencyKey: registration.idempotencyKey, signal: plan.signal } });
+  if (typeof data.job_id !== 'string' || !data.job_id) throw badUpstreamResponse('MetaStudio accepted the job but returned no job_id', requestId);
   // The model asset id is documented as always present; a missing one must not lose a job that exists.
-  const created = recordForRegistration(registration, {
+  const record = recordForRegistration(registration, {
     job_id: data.job_id,
     state: 'WAITING',
     ...(typeof data.model_asset_id === 'string' ? { model_asset_id: data.model_asset_id } : {}),
   });
-  let reply = createdFrom(created, requestId);
-  // Linked before the reply, so a read on any instance right after it finds the job (one
-  // store write on the reply's path; issue 22 measured reads racing a link done after it).
+  return { record, requestId };
+}
+
+/**
+ * Linked before the reply, so a read on any instance right after it finds the job (one
+ * store write on the reply's path; issue 22 measured reads racing a link done after it).
+ */
+async function linkAndReply(
+  services: Services,
+  nonce: string,
+  sent: { record: JobRecord; requestId: string | undefined },
+  log: Logger,
+  afterReply: ((created: CreatedJob) => void) | undefined,
+): Promise<CreatedJob> {
+  const { jobId } = sent.record;
+  let reply = createdFrom(sent.record, sent.requestId);
   let earlyHit = false;
   try {
-    const linked = await services.store.linkRegistration(nonce, created);
-    reply = createdFrom(linked.record, requestId);
+    const linked = await services.store.linkRegistration(nonce, sent.record);
+    reply = createdFrom(linked.record, sent.requestId);
     earlyHit = linked.earlyHit;
   } catch (error) {
     // The job exists upstream and its registration is stored: the reconciler links it later.
     // The client still learns its job id; reads answer STORE_UNAVAILABLE until the store is back.
-    log.error({ jobId: data.job_id, err: (error as Error).message }, 'created job could not be linked; it will be reconciled');
+    log.error({ jobId, err: (error as Error).message }, 'created job could not be linked; it will be reconciled');
   }
   if (earlyHit) {
-    jobs.refresh(data.job_id).catch((error: unknown) => log.warn({ jobId: data.job_id, err: (error as Error).message }, 'early-callback re-read failed'));
+    services.jobs.refresh(jobId).catch((error: unknown) => log.warn({ jobId, err: (error as Error).message }, 'early-callback re-read failed'));
   }
   if (afterReply) {
     setImmediate(() => {
       try {
         afterReply(reply);
       } catch (error) {
-        log.warn({ jobId: data.job_id, err: (error as Error).message }, 'after-reply work failed');
+        log.warn({ jobId, err: (error as Error).message }, 'after-reply work failed');
       }
     });
   }
@@ -257,42 +250,5 @@ async function settleFailure(services: Services, registration: NewRegistration, 
     }
   } catch (storeError) {
     log.error({ nonce: registration.nonce, err: (storeError as Error).message }, 'could not settle a failed create');
-  }
-}
-
-/**
- * The answer to a repeated idempotency key: the first attempt's job once it is known
- * (waiting while the first attempt is still running), or undefined when the first attempt
- * failed and released the key (the caller then creates afresh).
- */
-async function replay(services: Services, held: { nonce: string; fingerprint: string }, fingerprint: string): Promise<CreatedJob | undefined> {
-  if (held.fingerprint !== fingerprint) throw idempotencyKeyReused();
-  try {
-    return await waitForFirstAttempt(services, held);
-  } catch (error) {
-    throw isMetaStudioError(error) ? error : storeUnavailable(error);
-  }
-}
-
-async function waitForFirstAttempt(services: Services, held: { nonce: string }): Promise<CreatedJob | undefined> {
-  const { store, reconciler, config } = services;
-  // The first attempt may wait its turn in the budget's queue before it is even sent.
-  const deadline = Date.now() + config.budget.queueTimeoutMs + config.upstream.timeoutMs + 5000;
-  for (;;) {
-    const registration: Registration | undefined = await store.findRegistration(held.nonce);
-    if (!registration) return undefined;
-    if (registration.jobId) {
-      const record = await store.getJob(registration.jobId);
-      if (record) return createdFrom(record, undefined);
-    }
-    const stale = Date.now() - registration.createdAt > config.reconcileAfterMs;
-    if (registration.status === 'unanswered' || stale || Date.now() > deadline) {
-      const adopted = await reconciler.reconcile(registration);
-      if (adopted) return createdFrom(adopted, undefined);
-      throw upstreamTimeout(
-        'The first attempt with this idempotencyKey got no answer from MetaStudio and its job is not found yet; retry later with the same key',
-      );
-    }
-    await sleep(50);
   }
 }

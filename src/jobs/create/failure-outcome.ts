@@ -5,18 +5,40 @@
  *   so the registration stays for its callback or the reconciler to adopt.
  * (A create that got its job id but could not be linked is `created`: the reconciler links it.)
  */
-import { GatewayErrorCode, isMetaStudioError, isUpstreamRefusal } from '../../errors.js';
+import { isMetaStudioError, type ErrorKind } from '../../errors.js';
 
 export type FailureOutcome = 'nothing-created' | 'maybe-created';
 
-/** Statuses of the gateway's own refusals before or while sending (a bad photo, an idle, over-large or aborted upload, a rate limit): upstream got no complete request. */
-const REFUSED_BEFORE_SENDING = new Set([400, 408, 413, 429]);
+/**
+ * By the kind of error, never by its status. Every kind is decided here: a new kind does
+ * not compile until it is. A refusal of the gateway's own before or while sending leaves
+ * upstream without a complete request: the body is aborted before its last byte.
+ */
+const OUTCOME_BY_KIND = {
+  'upstream-refused': 'nothing-created',
+  'upstream-failed': 'maybe-created',
+  'upstream-timeout': 'maybe-created',
+  // A connection can break after upstream has read the whole request.
+  'upstream-unavailable': 'maybe-created',
+  'bad-upstream-response': 'maybe-created',
+  'input-refused': 'nothing-created',
+  'malformed-request': 'nothing-created',
+  'rate-limited': 'nothing-created',
+  'quota-exceeded': 'nothing-created',
+  'too-many-uploads': 'nothing-created',
+  'upstream-busy': 'nothing-created',
+  'idempotency-key-reused': 'nothing-created',
+  'job-not-found': 'nothing-created',
+  // Neither says at which point it happened: keep the registration.
+  'store-unavailable': 'maybe-created',
+  internal: 'maybe-created',
+} as const satisfies Record<ErrorKind, FailureOutcome>;
 
-/** @param error what the send threw; undefined for an answer that could not be used. */
+/**
+ * @param error what the send threw; undefined for an answer that could not be used.
+ * An error of unknown kind is `maybe-created`: the registration is kept for adoption.
+ */
 export function failureOutcome(error: unknown): FailureOutcome {
-  if (!isMetaStudioError(error)) return 'maybe-created';
-  if (error.origin === 'UPSTREAM') return isUpstreamRefusal(error) ? 'nothing-created' : 'maybe-created';
-  // It never got its turn in the upstream budget (or its caller left while it waited).
-  if (error.code === GatewayErrorCode.UPSTREAM_BUSY) return 'nothing-created';
-  return REFUSED_BEFORE_SENDING.has(error.httpStatus) ? 'nothing-created' : 'maybe-created';
+  const kind = isMetaStudioError(error) ? error.kind : undefined;
+  return kind === undefined ? 'maybe-created' : OUTCOME_BY_KIND[kind];
 }
