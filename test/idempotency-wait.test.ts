@@ -61,6 +61,23 @@ describe('a repeat waits on the first attempt, SQLite', () => {
   it('answers with the first attempt\'s job as soon as it is linked', async () => {
     for (let round = 0; round < 3; round++) await repeatDuringFirstAttempt(emulator, h, h);
   });
+
+  it('when the first attempt is refused upstream meanwhile, the repeat sends nothing (its photo was let go) and says to retry; the retry creates', async () => {
+    const input = { name: uniqueName('refused'), idempotencyKey: uniqueName('key') };
+    const received = emulator.countReceived('CreatePictureModelingJob');
+    emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: SLOW_CREATE_MS, status: 400, body: { error_code: 'MSS.00000003', error_msg: 'bad style' } });
+    const firstAttempt = timedUpload(h, input);
+    await waitFor(() => emulator.countReceived('CreatePictureModelingJob') > received);
+    const [one, two] = await Promise.all([firstAttempt, timedUpload(h, input)]);
+    expect(one.result).toMatchObject({ __typename: 'MssError', errorCode: 'MSS.00000003' });
+    expect(two.result).toMatchObject({ __typename: 'MssError', errorCode: 'GATEWAY.UPSTREAM_TIMEOUT' });
+    expect(two.result.errorMsg).toMatch(/nothing was created; retry with the same key/);
+    // Only the first attempt went upstream: the repeat never sent its let-go photo.
+    expect(emulator.countReceived('CreatePictureModelingJob')).toBe(received + 1);
+    const retried = await timedUpload(h, input);
+    expect(retried.result.__typename).toBe('PictureModelingJobCreated');
+    expect(emulator.countReceived('CreatePictureModelingJob')).toBe(received + 2);
+  });
 });
 
 describe('a repeat waits on the first attempt, two instances on one Redis', () => {

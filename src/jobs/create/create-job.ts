@@ -58,6 +58,8 @@ interface Holdings {
   registration: NewRegistration | undefined;
 }
 
+const FIRST_ATTEMPT_FAILED = 'An attempt with this idempotencyKey has just failed, and nothing was created; retry with the same key';
+
 const createdFrom = (record: JobRecord, requestId: string | undefined): CreatedJob => ({
   jobId: record.jobId,
   modelAssetId: record.modelAssetId ?? '',
@@ -82,13 +84,16 @@ export async function createJob(
     // An earlier attempt that failed has released its key: this one creates afresh.
     const repeat = earlier && (await answerRepeat(services, plan, holdings, earlier, fingerprint));
     if (repeat) return repeat;
+    // The first attempt failed while this one waited, after this one's photo was let go: it
+    // cannot be sent now (it would go upstream empty), so the caller sends it again.
+    if (earlier && plan.discard) throw upstreamTimeout(FIRST_ATTEMPT_FAILED);
     await prepareInput(plan, holdings);
     await applyRateLimit(services, principal.id);
     const opened = await register(services, principal.id, fields, fingerprint);
     if ('earlier' in opened) {
       const raced = await answerRepeat(services, plan, holdings, opened.earlier, fingerprint);
       if (raced) return raced;
-      throw upstreamTimeout('An attempt with this idempotencyKey has just failed; retry');
+      throw upstreamTimeout(FIRST_ATTEMPT_FAILED);
     }
     // From here the send streams the input, and a failure settles the registration.
     holdings.registration = opened.registration;
