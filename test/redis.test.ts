@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
-import { createRedisBackend } from '../src/jobs/store/redis-store.js';
+import { createRedisBackend } from '../src/jobs/store/redis/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { recordFromUpstream, type JobRecord } from '../src/jobs/model/job-record.js';
-import { createRedisBackend, UnreplicatedError } from '../src/jobs/store/redis-store.js';
-import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
+import { createRedisBackend, UnreplicatedError } from '../src/jobs/store/redis/index.js';
+import { createSqliteStore } from '../src/jobs/store/sqlite/index.js';
 import type { GatewayStore, NewRegistration } from '../src/jobs/store/store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { RateLimiterRes } from 'rate-limiter-flexible';
