@@ -10,7 +10,8 @@ import type { StoredJob } from '../store/records.js';
 export const ACCOUNT_OWNER = '';
 
 /** A job as the gateway keeps it; its fields are declared once, with their storage, in ../store/records.ts. */
-export type JobRecord = StoredJob;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, not an alias: messages and hovers then say JobRecord
+export interface JobRecord extends StoredJob {}
 
 /** WAITING < PROCESSING < every terminal state; terminal states never change. */
 export function stateRank(state: JobState): number {

@@ -13,7 +13,8 @@ import type { StoredRegistration } from './records.js';
  * recognised by its callback or by reconciling with ListPictureModelingJobs. Its fields
  * are declared in records.ts.
  */
-export type Registration = StoredRegistration;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, not an alias: messages and hovers then say Registration
+export interface Registration extends StoredRegistration {}
 
 export type NewRegistration = Omit<Registration, 'jobId' | 'status' | 'earlyHit'>;
 
