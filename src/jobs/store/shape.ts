@@ -47,7 +47,7 @@ export const textOf = <T extends string>(): Kind<T, string> => text as Kind<T, s
 export const nullableText: Kind<string | null, string | null> = {
   toCell: identity,
   fromCell: identity,
-  // A hash cannot hold a null: it is the field left out (or, as older writers left it, empty).
+  // A hash cannot hold a null: the field is left out (textCodec), and an empty one reads as null too.
   toText: (value) => value ?? '',
   fromText: (value) => value || null,
   empty: null,
@@ -55,7 +55,7 @@ export const nullableText: Kind<string | null, string | null> = {
 
 export const integer: Kind<number, number> = { toCell: identity, fromCell: identity, toText: String, fromText: Number };
 
-/** A boolean kept as SQLite has none: 1 or 0 (in a hash, '1' or '0'). */
+/** A boolean, kept as 1 or 0 (SQLite has no booleans; in a hash, '1' or '0'). */
 export const flag: Kind<boolean, number> = {
   toCell: (value) => (value ? 1 : 0),
   fromCell: (cell) => cell === 1,
