@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compareCursors, recordingJobEvents, type JobEventLog } from '../src/jobs/completion/event-log.js';
-import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
+import { createSqliteStore } from '../src/jobs/store/sqlite/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createRedisEventLog } from '../src/jobs/completion/redis-event-log.js';
 import { createRedisEventTarget } from '../src/jobs/completion/redis-event-target.js';

@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { recordFromUpstream, type JobRecord } from '../src/jobs/model/job-record.js';
-import { createRedisBackend, UnreplicatedError } from '../src/jobs/store/redis-store.js';
-import { createSqliteStore } from '../src/jobs/store/sqlite-store.js';
+import { createRedisBackend, UnreplicatedError } from '../src/jobs/store/redis/index.js';
+import { createSqliteStore } from '../src/jobs/store/sqlite/index.js';
 import type { GatewayStore, NewRegistration } from '../src/jobs/store/store.js';
 import { createLogger } from '../src/observability/logger.js';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { MetaStudioError } from '../src/errors.js';
+import Database from 'better-sqlite3';
 import { tempDir, waitFor } from './support/harness.js';
 import { redisUrlConfig, startRedis, type RedisServer } from './support/redis.js';
 import { startCluster, startSentinelGroup, type RedisCluster, type SentinelGroup } from './support/redis-topologies.js';
@@ -23,7 +24,8 @@ beforeAll(async () => {
   [redis, sentinel, cluster] = await Promise.all([startRedis(), startSentinelGroup(), startCluster()]);
 }, 60_000);
 afterAll(async () => {
-  for (const store of stores) await store.close();
+  // Together: each close may wait up to a second on QUIT, and there are a dozen.
+  await Promise.all(stores.map((store) => store.close()));
   await Promise.all([redis?.stop(), sentinel?.stop(), cluster?.stop()]);
 });
 
@@ -43,16 +45,23 @@ const registration = (owner: string, extra: Partial<NewRegistration> = {}): NewR
   ...extra,
 });
 
+/** The store's clock, moved by hand: what SQLite compares expiries with. Redis expires keys on its own clock (PX). */
+function manualClock(start = Date.now()) {
+  let current = start;
+  return { now: () => current, advance: (ms: number) => void (current += ms) };
+}
+
 describe.each([
-  ['sqlite', async () => createSqliteStore(join(tempDir(), 'contract.db'))],
-  ['redis', async () => createRedisBackend(redisUrlConfig(redis.url), 3600, createLogger('silent')).store],
+  ['sqlite', async (now: () => number) => createSqliteStore(join(tempDir(), 'contract.db'), { now })],
+  ['redis', async (now: () => number) => createRedisBackend(redisUrlConfig(redis.url), 3600, createLogger('silent'), { now }).store],
   // Both with WAIT for one replica, as they run by default.
-  ['redis-sentinel', async () => createRedisBackend(sentinel.config(), 3600, createLogger('silent')).store],
-  ['redis-cluster', async () => createRedisBackend(cluster.config(), 3600, createLogger('silent')).store],
+  ['redis-sentinel', async (now: () => number) => createRedisBackend(sentinel.config(), 3600, createLogger('silent'), { now }).store],
+  ['redis-cluster', async (now: () => number) => createRedisBackend(cluster.config(), 3600, createLogger('silent'), { now }).store],
 ] as const)('%s store', (backend, open) => {
   let store: GatewayStore;
+  const clock = manualClock();
   beforeAll(async () => {
-    store = await open();
+    store = await open(clock.now);
     stores.push(store);
   });
 
@@ -64,6 +73,15 @@ describe.each([
     await store.insertJob(second);
     const found = await store.getJobs([first.jobId, second.jobId, 'missing', first.jobId]);
     expect([...found.keys()].sort()).toEqual([first.jobId, second.jobId].sort());
+  });
+
+  it('applyUpstream stamps updatedAt with the store\'s clock', async () => {
+    const record = job('alice', { updatedAt: 1 });
+    await store.insertJob(record);
+    clock.advance(60_000);
+    const moved = await store.applyUpstream(record.jobId, { job_id: record.jobId, state: 'PROCESSING' });
+    expect(moved?.record.updatedAt).toBe(clock.now());
+    expect((await store.getJob(record.jobId))?.updatedAt).toBe(clock.now());
   });
 
   it('applyUpstream only moves forward; a terminal job leaves the pending list', async () => {
@@ -121,6 +139,35 @@ describe.each([
     await store.removeRegistration(first);
     expect(await store.findIdempotent(owner, 'key-1')).toBeUndefined();
     expect(await store.findRegistration(first.nonce)).toBeUndefined();
+  });
+
+  // Expiries: SQLite compares with the store's clock, so it lapses the moment the clock is
+  // advanced; Redis expires the key itself (PX) on its own clock, so there it is waited for.
+  const TTL_MS = 1000;
+  const lapsed = (probe: () => Promise<boolean>) => (backend === 'sqlite' ? probe().then((ok) => expect(ok).toBe(true)) : waitFor(probe));
+
+  it('an idempotency key lapses after its ttl; then another create may take it', async () => {
+    const owner = unique('owner');
+    const key = unique('key');
+    const first = registration(owner, { idempotencyKey: key });
+    expect(await store.openRegistration(first, 10, { key, fingerprint: 'f1', ttlMs: TTL_MS })).toEqual({ ok: true });
+    clock.advance(TTL_MS - 1);
+    expect(await store.findIdempotent(owner, key)).toEqual({ nonce: first.nonce, fingerprint: 'f1' });
+    clock.advance(1);
+    await lapsed(async () => (await store.findIdempotent(owner, key)) === undefined);
+    const second = registration(owner, { idempotencyKey: key });
+    expect(await store.openRegistration(second, 10, { key, fingerprint: 'f2', ttlMs: 60_000 })).toEqual({ ok: true });
+    expect(await store.findIdempotent(owner, key)).toEqual({ nonce: second.nonce, fingerprint: 'f2' });
+  });
+
+  it('a lease lapses after its ttl; then another holder takes it', async () => {
+    const key = unique('lease');
+    expect(await store.acquireLease(key, 'one', TTL_MS)).toBe(true);
+    clock.advance(TTL_MS - 1);
+    expect(await store.acquireLease(key, 'two', 60_000)).toBe(false);
+    clock.advance(2);
+    await lapsed(() => store.acquireLease(key, 'two', 60_000));
+    expect(await store.acquireLease(key, 'one', 60_000)).toBe(false);
   });
 
   it('a registration moves from creating to unanswered or linked; an early callback is remembered', async () => {
@@ -235,5 +282,112 @@ describe('Redis durability and failover', () => {
     await waitFor(async () => (await backend.store.openRegistration(r, 10).catch(() => ({ ok: false }))).ok, 20_000);
     expect(await backend.store.findRegistration(r.nonce)).toMatchObject({ nonce: r.nonce });
     expect(await backend.store.ready()).toBe(true);
+  });
+});
+
+describe('stored formats: what is on disk and in Redis is what it was, and what was written before still reads', () => {
+  const record = (jobId: string): JobRecord => ({
+    jobId,
+    modelAssetId: 'asset-1',
+    owner: 'alice',
+    styleId: 'system_male_001',
+    name: 'model-1',
+    state: 'SUCCEED',
+    startTime: '2024-05-01T10:00:00Z',
+    endTime: null,
+    modelCoverUrl: 'https://obs.example.com/cover.png',
+    errorCode: null,
+    errorMsg: null,
+    callbackNonce: 'nonce-of-job',
+    notifyUrl: null,
+    appUserId: 'user-1',
+    createdAt: 1000,
+    updatedAt: 2000,
+  });
+  const jobRow = (jobId: string) => ({
+    job_id: jobId,
+    model_asset_id: 'asset-1',
+    owner: 'alice',
+    style_id: 'system_male_001',
+    name: 'model-1',
+    state: 'SUCCEED',
+    start_time: '2024-05-01T10:00:00Z',
+    end_time: null,
+    model_cover_url: 'https://obs.example.com/cover.png',
+    error_code: null,
+    error_msg: null,
+    callback_nonce: 'nonce-of-job',
+    notify_url: null,
+    app_user_id: 'user-1',
+    created_at: 1000,
+    updated_at: 2000,
+  });
+  const intent = (nonce: string): NewRegistration => ({
+    nonce,
+    owner: 'alice',
+    name: 'model-1',
+    styleId: 'system_male_001',
+    notifyUrl: 'https://client.example.com/done',
+    appUserId: null,
+    idempotencyKey: null,
+    createdAt: 1000,
+  });
+  const registrationRow = (nonce: string) => ({
+    nonce,
+    owner: 'alice',
+    name: 'model-1',
+    style_id: 'system_male_001',
+    notify_url: 'https://client.example.com/done',
+    app_user_id: null,
+    idempotency_key: null,
+    created_at: 1000,
+  });
+
+  it('SQLite: rows have the columns and values they had, and rows written as before read back as records', async () => {
+    const path = join(tempDir(), 'format.db');
+    const store = createSqliteStore(path);
+    stores.push(store);
+    const raw = new Database(path);
+    try {
+      const [job, nonce] = [unique('job'), unique('nonce')];
+      await store.insertJob(record(job));
+      await store.openRegistration(intent(nonce), 10);
+      await store.markEarlyCallback(nonce);
+      expect(raw.prepare('SELECT * FROM jobs WHERE job_id = ?').get(job)).toEqual(jobRow(job));
+      expect(raw.prepare('SELECT * FROM registrations WHERE nonce = ?').get(nonce)).toEqual({ ...registrationRow(nonce), job_id: null, status: 'creating', early_hit: 1 });
+
+      const [oldJob, oldNonce] = [unique('job'), unique('nonce')];
+      const row = jobRow(oldJob);
+      raw.prepare(`INSERT INTO jobs (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map((c) => `@${c}`).join(', ')})`).run(row);
+      raw.prepare(
+        `INSERT INTO registrations (nonce, owner, name, style_id, notify_url, app_user_id, idempotency_key, created_at, job_id, status)
+         VALUES (@nonce, @owner, @name, @style_id, @notify_url, @app_user_id, @idempotency_key, @created_at, NULL, 'unanswered')`,
+      ).run(registrationRow(oldNonce));
+      expect(await store.getJob(oldJob)).toEqual(record(oldJob));
+      expect(await store.findRegistration(oldNonce)).toEqual({ ...intent(oldNonce), jobId: null, status: 'unanswered', earlyHit: false });
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('Redis: a job is its JSON document, a registration its hash, and both as written before read back', async () => {
+    const backend = createRedisBackend(redisUrlConfig(redis.url), 3600, createLogger('silent'));
+    stores.push(backend.store);
+    const { store, redis: raw } = backend;
+    const [job, nonce] = [unique('job'), unique('nonce')];
+    await store.insertJob(record(job));
+    await store.openRegistration(intent(nonce), 10);
+    expect(JSON.parse((await raw.get(`msgw:job:${job}`))!)).toEqual(record(job));
+    const hash = await raw.hgetall(`msgw:reg:${nonce}`);
+    expect({ ...hash, data: JSON.parse(hash['data']!) }).toEqual({ data: intent(nonce), status: 'creating', earlyHit: '0' });
+
+    const [oldJob, oldNonce] = [unique('job'), unique('nonce')];
+    await raw.set(`msgw:job:${oldJob}`, JSON.stringify(record(oldJob)));
+    await raw.hset(`msgw:reg:${oldNonce}`, { data: JSON.stringify(intent(oldNonce)), status: 'creating', earlyHit: '0' });
+    expect(await store.getJob(oldJob)).toEqual(record(oldJob));
+    expect(await store.findRegistration(oldNonce)).toEqual({ ...intent(oldNonce), jobId: null, status: 'creating', earlyHit: false });
+    // A late markUnanswered after the link (the old writer set both): still linked.
+    await raw.hset(`msgw:reg:${oldNonce}`, { jobId: oldJob, status: 'unanswered', earlyHit: '1' });
+    expect(await store.findRegistration(oldNonce)).toEqual({ ...intent(oldNonce), jobId: oldJob, status: 'linked', earlyHit: true });
   });
 });

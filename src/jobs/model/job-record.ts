@@ -4,31 +4,14 @@ import { isJobState, isTerminal, type JobState, type PictureModelingInfo } from 
 export { ANONYMOUS } from '../../auth/authenticator.js';
 import { ANONYMOUS } from '../../auth/authenticator.js';
 import type { NewRegistration } from '../store/store.js';
+import type { StoredJob } from '../store/records.js';
 
 /** Owner of jobs an admin looked at that this gateway did not create: no principal can be ''. */
 export const ACCOUNT_OWNER = '';
 
-export interface JobRecord {
-  jobId: string;
-  modelAssetId: string | null;
-  /** The principal that created it (ACCOUNT_OWNER for jobs made by other means). */
-  owner: string;
-  styleId: string | null;
-  name: string | null;
-  state: JobState;
-  startTime: string | null;
-  endTime: string | null;
-  modelCoverUrl: string | null;
-  errorCode: string | null;
-  errorMsg: string | null;
-  /** The callback registration (nonce) whose token is in this job's notify_url. */
-  callbackNonce: string | null;
-  /** The client's own URL for relayed completions. */
-  notifyUrl: string | null;
-  appUserId: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
+/** A job as the gateway keeps it; its fields are declared once, with their storage, in ../store/records.ts. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, not an alias: messages and hovers then say JobRecord
+export interface JobRecord extends StoredJob {}
 
 /** WAITING < PROCESSING < every terminal state; terminal states never change. */
 export function stateRank(state: JobState): number {

@@ -11,9 +11,9 @@ import type { GatewayStore } from './store.js';
 import { createMemorySlotClock, type SlotClock } from '../../budget/slot-clock.js';
 import type { EventLogLimits, JobEventLog } from '../completion/event-log.js';
 import { createSqliteEventLog } from '../completion/sqlite-event-log.js';
-import { createRedisBackend } from './redis-store.js';
+import { createRedisBackend } from './redis/index.js';
 import type { RedisClient } from './redis-connection.js';
-import { createSqliteStore } from './sqlite-store.js';
+import { createSqliteStore } from './sqlite/index.js';
 
 export interface JobBackend {
   store: GatewayStore;

@@ -5,30 +5,16 @@
  */
 import type { JobState, PictureModelingInfo } from '../../metastudio/types.js';
 import type { JobRecord, MergeResult } from '../model/job-record.js';
+import type { StoredRegistration } from './records.js';
 
 /**
  * The intent to create a job, recorded before the upstream create is sent, so that a job
  * whose create answer never arrives (timeout, dropped connection, a crash) can still be
- * recognised by its callback or by reconciling with ListPictureModelingJobs.
+ * recognised by its callback or by reconciling with ListPictureModelingJobs. Its fields
+ * are declared in records.ts.
  */
-export interface Registration {
-  /** The nonce of the notify_url token. */
-  nonce: string;
-  owner: string;
-  /** Unique per account upstream: what reconciliation matches on. */
-  name: string;
-  styleId: string;
-  notifyUrl: string | null;
-  appUserId: string | null;
-  idempotencyKey: string | null;
-  createdAt: number;
-  /** Null until the create answered or the job was adopted. */
-  jobId: string | null;
-  /** `creating` while the create call runs; `unanswered` once it ended without telling us the job id. */
-  status: 'creating' | 'unanswered' | 'linked';
-  /** A callback came while the job id was unknown. */
-  earlyHit: boolean;
-}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, not an alias: messages and hovers then say Registration
+export interface Registration extends StoredRegistration {}
 
 export type NewRegistration = Omit<Registration, 'jobId' | 'status' | 'earlyHit'>;
 
