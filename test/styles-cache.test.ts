@@ -30,10 +30,18 @@ describe('styles cache, one instance', () => {
   it('an upstream error is not cached; the first good answer is, until the TTL passes', async () => {
     emulator.addFault({ operation: 'ListStyles', status: 500, body: { error_code: 'MSS.00000004', error_msg: 'Internal Error' } });
     expect((await gql(h.url, STYLES)).body.data.pictureModelingStyles).toEqual({ __typename: 'MssError', errorCode: 'MSS.00000004' });
+    // Cached no sooner than this: the entry cannot expire before this plus the TTL.
+    const askedAt = Date.now();
     for (let i = 0; i < 5; i++) expect((await gql(h.url, STYLES)).body.data.pictureModelingStyles.__typename).toBe('StyleList');
     expect(emulator.countReceived('ListStyles')).toBe(2);
-    await new Promise((r) => setTimeout(r, 500));
-    await gql(h.url, STYLES);
+    // The cache takes no clock: the TTL (400 ms here) passes for real, and the first query
+    // after it reaches upstream again, once.
+    await waitFor(async () => {
+      await gql(h.url, STYLES);
+      return emulator.countReceived('ListStyles') === 3;
+    }, 5000, 50);
+    // 10 ms for the cache's own clock, read at other instants than this one.
+    expect(Date.now() - askedAt).toBeGreaterThanOrEqual(390);
     expect(emulator.countReceived('ListStyles')).toBe(3);
   });
 
