@@ -153,7 +153,8 @@ describe('SQLite: lost create answers', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  });
+    // Two cold starts of a gateway process under tsx: over 30 s when the machine is loaded.
+  }, 60_000);
 });
 
 describe('idempotent creates', () => {

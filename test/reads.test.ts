@@ -35,6 +35,8 @@ afterEach(async () => {
   for (const dispose of disposers.splice(0)) await dispose();
   // Each test counts open subscriptions from zero.
   await untilSubscriptions(h.url, 0);
+  // ...and upstream reads too: none the gateway had marked is still to come.
+  await h.gateway.services.jobs.rereadsIdle();
   h.emulator.reset();
   h.emulator.world.callbackMode = 'suppress';
 });
