@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
-import { UNFELT_LIMITS } from './support/harness.js';
+import { UNFELT_LIMITS, waitFor } from './support/harness.js';
 import { createMetaStudioClient, type MetaStudioClient } from '../src/metastudio/client.js';
 import { MetaStudioError } from '../src/errors.js';
 import { formatSdkDate } from '../src/metastudio/signer.js';
@@ -196,7 +196,9 @@ describe('faults', () => {
     emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: 600 });
     const error = await expectError(fast.createPictureModelingJob({ file: photo(), styleId: 'system_male_001', name: uniqueName() }));
     expect(error).toMatchObject({ code: 'GATEWAY.UPSTREAM_TIMEOUT', httpStatus: 504, origin: 'GATEWAY' });
-    await new Promise((r) => setTimeout(r, 700));
+    // The emulator records the call once it has answered (600 ms in): by then a retry, sent
+    // no later than the timeout, would have arrived.
+    await waitFor(() => emulator.countCalls('CreatePictureModelingJob') === 1);
     expect(emulator.countReceived('CreatePictureModelingJob')).toBe(1);
     await fast.close();
   });
@@ -310,7 +312,8 @@ describe('jobs move through their states', () => {
     const notifyUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
     const ok = await client.createPictureModelingJob({ file: photo(), styleId: 'system_male_001', name: uniqueName(), notifyUrl });
     const failed = await client.createPictureModelingJob({ file: photo(), styleId: 'system_male_001', name: `fail-${uniqueName()}`, notifyUrl });
-    await new Promise((r) => setTimeout(r, 400));
+    // Each job calls its notify_url once it has ended.
+    await waitFor(() => received.length === 2);
     expect((await client.showPictureModelingJob(ok.data.job_id)).data).toMatchObject({ state: 'SUCCEED', model_cover_url: expect.any(String) });
     const failedInfo = (await client.showPictureModelingJob(failed.data.job_id)).data;
     expect(failedInfo.state).toBe('FAILED');

@@ -13,7 +13,7 @@ import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
-import { sseSubscribe, subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, sseSubscribe, subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 const CALLBACK_SECRET = 'test-callback-secret-0123456789';
 let h: Harness;
@@ -26,9 +26,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-afterEach(() => {
+afterEach(async () => {
   h.emulator.reset();
-  for (const c of clients.splice(0)) void c.dispose();
+  for (const c of clients.splice(0)) await c.dispose();
+  // Each test counts open subscriptions from zero.
+  await untilSubscriptions(h.url, 0);
 });
 
 function client() {
@@ -63,7 +65,7 @@ describe('completion reaches subscribers whatever the timing', () => {
   it('subscribe, then the callback: one event over graphql-ws, then complete', async () => {
     const job = await createJob();
     const sub = subscribe(client(), { jobId: job.jobId });
-    await new Promise((r) => setTimeout(r, 150));
+    await untilSubscriptions(h.url, 1);
     expect(sub.events).toHaveLength(0);
     h.emulator.world.complete(job.jobId);
     await sub.done;
@@ -179,14 +181,21 @@ describe('completion reaches subscribers whatever the timing', () => {
     // Right after creating, the stored state counts as fresh: no upstream read.
     const shows = h.emulator.countReceived('ShowPictureModelingJob');
     const fresh = subscribe(client(), { jobId: job.jobId });
-    await new Promise((r) => setTimeout(r, 100));
+    await untilSubscriptions(h.url, 1);
+    // Once the stored state is older than SUBSCRIBE_REREAD_AFTER_MS (300 ms here), a new
+    // subscriber re-reads it. Waiting for that age is also the window in which a re-read by
+    // the fresh subscriber would have completed it: it must still have nothing.
+    const { updatedAt } = (await h.gateway.services.store.getJob(job.jobId))!;
+    await waitFor(() => Date.now() - updatedAt > 300, 5000, 10);
     expect(h.emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
-    fresh.dispose();
-    // Once it is older than SUBSCRIBE_REREAD_AFTER_MS (300 ms here), a new subscriber re-reads it.
-    await new Promise((r) => setTimeout(r, 300));
+    expect(fresh.events).toHaveLength(0);
     const sub = subscribe(client(), { jobId: job.jobId });
     await sub.done;
     expect(sub.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual(['SUCCEED']);
+    // The completion the stale subscriber's read published reaches the fresh one too.
+    await fresh.done;
+    expect(fresh.events.map((e) => e.data.pictureModelingJobCompleted.state)).toEqual(['SUCCEED']);
+    expect(h.emulator.countReceived('ShowPictureModelingJob')).toBe(shows + 1);
   });
 
   it('a callback that arrives while a poll is under way is not answered by that older read', async () => {
@@ -243,10 +252,7 @@ describe('completion reaches subscribers whatever the timing', () => {
 });
 
 describe('identical all-jobs subscriptions share one execution', () => {
-  async function active(): Promise<number> {
-    const text = await (await fetch(`${h.url}/metrics`)).text();
-    return Number(/^gateway_active_subscriptions (\d+)$/m.exec(text)?.[1]);
-  }
+  const active = () => openSubscriptions(h.url);
 
   it('every subscriber gets each completion, leaving ones stop, and each one is counted', async () => {
     const base = await active();
@@ -265,7 +271,8 @@ describe('identical all-jobs subscriptions share one execution', () => {
     const second = await createJob();
     h.emulator.world.complete(second.jobId);
     await waitFor(() => a.events.length === 2 && c.events.length === 2);
-    await new Promise((r) => setTimeout(r, 100));
+    // b shared c's connection: the server writes to one socket in order, so anything for b
+    // would have come no later than c's event.
     expect(b.events).toHaveLength(1);
     a.dispose();
     c.dispose();
@@ -283,7 +290,6 @@ describe('identical all-jobs subscriptions share one execution', () => {
     h.emulator.world.complete(first.jobId);
     await waitFor(() => all.every((s) => s.events.length === 1) && byId.filter((_, i) => i % 2 === 0).every((s) => s.events.length === 1));
     // Writes are held only until the end of the turn: the next completion comes through on its own.
-    await new Promise((r) => setTimeout(r, 50));
     h.emulator.world.complete(second.jobId);
     await waitFor(() => all.every((s) => s.events.length === 2) && byId.every((s) => s.events.length === 1));
     expect(all.map((s) => s.events.map((e) => e.data.pictureModelingJobCompleted.jobId))).toEqual(all.map(() => [first.jobId, second.jobId]));
@@ -330,9 +336,14 @@ describe('the callback endpoint refuses what it cannot trust', () => {
     }
     expect((await fetch(real, { method: 'PUT' })).status).toBe(405);
     expect((await fetch(real, { method: 'POST', body: 'x'.repeat(100_000) })).status).toBe(413);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(h.emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
     expect((await h.gateway.services.store.getJob(job.jobId))?.state).toBe('WAITING');
+    // The genuine callback, sent last, is the marker: once its read has completed the job,
+    // a read any refused one had started would have been counted too.
+    const accepted = await callbacksAccepted();
+    expect((await fetch(real, { method: 'POST' })).status).toBe(202);
+    await waitFor(async () => (await h.gateway.services.store.getJob(job.jobId))?.state === 'SUCCEED');
+    expect(h.emulator.countReceived('ShowPictureModelingJob')).toBe(shows + 1);
+    expect(await callbacksAccepted()).toBe(accepted + 1);
   });
 });
 
@@ -373,11 +384,16 @@ describe('the poller completes jobs whose callback never comes', () => {
       await sub.done;
       expect(sub.events[0].data.pictureModelingJobCompleted.state).toBe('SUCCEED');
       expect(emulator.world.callbacks).toHaveLength(0);
+      // Terminal jobs are never polled again: a second job, completed by the poller too, is
+      // the marker that passes have run since; none of them read the first.
+      const readsOfFirst = () => emulator.calls.filter((call) => call.path.includes(jobId)).length;
+      const before = readsOfFirst();
+      const { body: second } = await uploadPhoto(polled.url, { file: makePng(64, 64) });
+      const marker = subscribe(c, { jobId: second.data.createPictureModelingJob.jobId });
+      await marker.done;
+      expect(marker.events[0].data.pictureModelingJobCompleted.state).toBe('SUCCEED');
+      expect(readsOfFirst()).toBe(before);
       await c.dispose();
-      // Terminal jobs are never polled again.
-      const shows = emulator.countReceived('ShowPictureModelingJob');
-      await new Promise((r) => setTimeout(r, 350));
-      expect(emulator.countReceived('ShowPictureModelingJob')).toBe(shows);
     } finally {
       await polled.close();
       await emulator.close();

@@ -12,7 +12,7 @@ import { gql, startHarness, tempDir, waitFor, type Harness } from './support/har
 import { startIdentityProvider, writeApiKeys, type IdentityProvider } from './support/identity.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { sseSubscribe, subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, sseSubscribe, subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 let idp: IdentityProvider;
 let h: Harness;
@@ -141,13 +141,23 @@ describe('accepted credentials', () => {
 
   it('a graphql-ws connection whose JWT expires is closed with 4403 when it does', async () => {
     const token = await idp.mint({ sub: 'alice' }, { expiresInSeconds: 2 });
+    const expiresAt = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
     let closedWith: number | undefined;
-    const client = wsClient(h.wsUrl, { connectionParams: { authorization: `Bearer ${token}` }, onClosed: (code) => (closedWith = code) });
+    let closedAt = 0;
+    const onClosed = (code: number) => {
+      closedWith = code;
+      closedAt = Date.now();
+    };
+    const client = wsClient(h.wsUrl, { connectionParams: { authorization: `Bearer ${token}` }, onClosed });
+    const open = await openSubscriptions(h.url);
     const sub = subscribe(client);
-    await new Promise((r) => setTimeout(r, 300));
+    // Accepted and listening while the token is valid...
+    await untilSubscriptions(h.url, open + 1);
     expect(closedWith).toBeUndefined();
+    // ...and closed when it expires, not before.
     await waitFor(() => closedWith !== undefined, 5000);
     expect(closedWith).toBe(4403);
+    expect(closedAt).toBeGreaterThanOrEqual(expiresAt);
     sub.dispose();
   });
 });
@@ -216,6 +226,7 @@ describe('every job belongs to its creator', () => {
     const aliceWs = wsClient(h.wsUrl, { connectionParams: alice });
     const bobWs = wsClient(h.wsUrl, { connectionParams: bob });
     const adminWs = wsClient(h.wsUrl, { connectionParams: admin });
+    const open = await openSubscriptions(h.url);
     const aliceAll = subscribe(aliceWs);
     const bobAll = subscribe(bobWs);
     const adminAll = subscribe(adminWs);
@@ -223,14 +234,18 @@ describe('every job belongs to its creator', () => {
     const aliceSse = await sseSubscribe(h.url, {}, abort.signal, alice);
     const bobSse = await sseSubscribe(h.url, {}, abort.signal, bob);
     expect(aliceSse.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await untilSubscriptions(h.url, open + 5);
     const job = await createAs(alice);
     h.emulator.world.complete(job.jobId);
     await waitFor(() => aliceAll.events.length === 1 && aliceSse.events.length === 1 && adminAll.events.length === 1);
-    await new Promise((r) => setTimeout(r, 200));
     expect(aliceAll.events[0].data.pictureModelingJobCompleted.jobId).toBe(job.jobId);
-    expect(bobAll.events).toHaveLength(0);
-    expect(bobSse.events).toHaveLength(0);
+    // Bob's own job, completed after Alice's, is the marker: each stream delivers in the
+    // order of publishing, so Alice's would have reached Bob before it.
+    const bobs = await createAs(bob);
+    h.emulator.world.complete(bobs.jobId);
+    await waitFor(() => bobAll.events.length > 0 && bobSse.events.length > 0);
+    expect(bobAll.events.map((e) => e.data.pictureModelingJobCompleted.jobId)).toEqual([bobs.jobId]);
+    expect(bobSse.events.map((e) => e.data.pictureModelingJobCompleted.jobId)).toEqual([bobs.jobId]);
     abort.abort();
     for (const c of [aliceWs, bobWs, adminWs]) await c.dispose();
   });
@@ -251,11 +266,15 @@ describe('every job belongs to its creator', () => {
     const b = await createAs(bob, { notifyUrl: `${base}/bob` });
     h.emulator.world.complete(a.jobId);
     await waitFor(() => received.length === 1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(received).toHaveLength(1);
     expect(received[0]!.url).toBe('/alice');
     expect(JSON.parse(received[0]!.body).job.jobId).toBe(a.jobId);
-    expect(received.some((r) => r.body.includes(b.jobId))).toBe(false);
+    // Bob's job, completed after Alice's, is the marker: a second relay of hers would not come after his.
+    h.emulator.world.complete(b.jobId);
+    await waitFor(() => received.some((r) => r.url === '/bob'));
+    expect(received.map((r) => [r.url, JSON.parse(r.body).job.jobId])).toEqual([
+      ['/alice', a.jobId],
+      ['/bob', b.jobId],
+    ]);
     await new Promise<void>((r) => hook.close(() => r()));
   });
 });
@@ -348,7 +367,7 @@ describe('limits per principal and per connection', () => {
       const client = wsClient(lh.wsUrl);
       const a = subscribe(client);
       const b = subscribe(client, {}, 'subscription Other { pictureModelingJobCompleted { jobId state } }');
-      await new Promise((r) => setTimeout(r, 200));
+      await untilSubscriptions(lh.url, 2);
       const c = subscribe(client, {}, 'subscription Third { pictureModelingJobCompleted { jobId } }');
       await c.done;
       expect((c.errors[0] as Array<{ message: string }>)[0]!.message).toMatch(/At most 2 operations/);

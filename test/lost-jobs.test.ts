@@ -12,7 +12,7 @@ import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
 import { freePort, gatewayEnv, spawnListening } from './support/process.js';
 import { startRedis, type RedisServer } from './support/redis.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 const LIST = `{ pictureModelingJobs(limit: 100) { ... on PictureModelingJobList { totalCount jobs { jobId name state } } } }`;
 const FROM_URL = `mutation($input: CreatePictureModelingJobFromUrlInput!) {
@@ -27,8 +27,6 @@ const lossEnv = { UPSTREAM_TIMEOUT_MS: '400', RECONCILE_AFTER_MS: '0', RATE_LIMI
 const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 const upload = async (h: Harness, input: Record<string, unknown>) => (await uploadPhoto(h.url, { file: makePng(24, 24), input })).body.data.createPictureModelingJob;
 const upstreamJobNamed = (emulator: Emulator, name: string) => emulator.world.list({}).find((j) => j.name === name);
-/** Subscriptions open on the gateway at `url`, from its /metrics. */
-const activeSubscriptions = async (url: string) => Number(/^gateway_active_subscriptions (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
 
 /** A gateway with its own emulator for one describe block, the emulator reset before each test. */
 function useGateway(env: Record<string, string> = lossEnv): { h: Harness; emulator: Emulator } {
@@ -50,10 +48,10 @@ function lossScenarios(setup: () => { h: Harness; emulator: Emulator }) {
   it('an answer that comes after UPSTREAM_TIMEOUT_MS: the callback adopts the job, it is listed and delivered', async () => {
     const { h, emulator } = setup();
     const client = wsClient(h.wsUrl);
-    const open = await activeSubscriptions(h.url);
+    const open = await openSubscriptions(h.url);
     const all = subscribe(client);
     // An all-jobs subscription gets only what completes once it is open.
-    await waitFor(async () => (await activeSubscriptions(h.url)) > open);
+    await untilSubscriptions(h.url, open + 1);
     const name = uniqueName('late');
     emulator.addFault({ operation: 'CreatePictureModelingJob', delayMs: 1200 });
     expect(await upload(h, { name })).toMatchObject({ __typename: 'MssError', errorCode: 'GATEWAY.UPSTREAM_TIMEOUT' });
@@ -113,11 +111,16 @@ describe('SQLite: lost create answers', () => {
     const short = await startHarness({ env: { ...lossEnv, RECONCILE_GIVE_UP_MS: '1000' }, sharedEmulator: g.emulator });
     try {
       g.emulator.addFault({ operation: 'CreatePictureModelingJob', drop: true });
+      const sentAt = Date.now();
       expect((await upload(short, { name: uniqueName('never') })).__typename).toBe('MssError');
       expect(await short.gateway.services.store.listUnlinked(Date.now() + 1, 100)).toHaveLength(1);
-      await new Promise((r) => setTimeout(r, 1100));
-      await short.gateway.poller.pollOnce();
-      expect(await short.gateway.services.store.listUnlinked(Date.now() + 1, 100)).toHaveLength(0);
+      // The reconciler reads the wall clock, and 1000 ms is the shortest give-up allowed:
+      // passes run until one closes the registration, which must not come sooner.
+      await waitFor(async () => {
+        await short.gateway.poller.pollOnce();
+        return (await short.gateway.services.store.listUnlinked(Date.now() + 1, 100)).length === 0;
+      }, 5000, 50);
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1000);
       const metrics = await (await fetch(`${short.url}/metrics`)).text();
       expect(metrics).toMatch(/^gateway_reconciliations_total\{result="gave_up"\} 1$/m);
     } finally {
@@ -141,7 +144,7 @@ describe('SQLite: lost create answers', () => {
       child = await spawnListening(env);
       const client = wsClient(`ws://127.0.0.1:${port}/graphql`);
       const all = subscribe(client);
-      await waitFor(async () => (await activeSubscriptions(url)) > 0);
+      await waitFor(async () => (await openSubscriptions(url)) > 0);
       g.emulator.world.complete(upstream.job_id);
       await waitFor(() => all.events.some((e) => e.data.pictureModelingJobCompleted.jobId === upstream.job_id));
       const listed = (await gql(url, LIST)).body.data.pictureModelingJobs.jobs;
@@ -150,7 +153,8 @@ describe('SQLite: lost create answers', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  });
+    // Two cold starts of a gateway process under tsx: over 30 s when the machine is loaded.
+  }, 60_000);
 });
 
 describe('idempotent creates', () => {
@@ -230,8 +234,9 @@ describe('createPictureModelingJobFromUrl', () => {
     const call = g.emulator.calls.find((c) => c.operation === 'CreatePictureModelingByUrlJob');
     expect(call?.status).toBe(200);
     const client = wsClient(g.h.wsUrl);
+    const open = await openSubscriptions(g.h.url);
     const sub = subscribe(client, { jobId: created.jobId });
-    await new Promise((r) => setTimeout(r, 100));
+    await untilSubscriptions(g.h.url, open + 1);
     g.emulator.world.complete(created.jobId);
     await sub.done;
     expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId: created.jobId, state: 'SUCCEED' });
@@ -280,15 +285,23 @@ describe('Redis: lost create answers and lost Redis state', () => {
   it('Redis restarted without its data: a jobId subscription re-reads upstream instead of waiting in silence', async () => {
     const created = await upload(h, { name: uniqueName('flushed') });
     const client = wsClient(h.wsUrl);
-    const sub = subscribe(client, { jobId: created.jobId });
-    await new Promise((r) => setTimeout(r, 200));
+    // The flush must come after the subscription has read the job: Redis's MONITOR shows that read.
     const admin = new Redis(redis.url);
+    const monitor = await admin.monitor();
+    let read = false;
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.endsWith(`job:${created.jobId}`))) read = true;
+    });
+    const sub = subscribe(client, { jobId: created.jobId });
+    await waitFor(() => read);
+    monitor.disconnect();
     await admin.flushall();
     admin.disconnect();
     emulator.world.callbackMode = 'suppress';
     try {
       emulator.world.complete(created.jobId);
-      await Promise.race([sub.done, new Promise((_, reject) => setTimeout(() => reject(new Error('subscription hung')), 12_000))]);
+      // Hung would mean waiting in silence: the re-check must end it well within 12 s.
+      await waitFor(() => sub.events.length > 0 || sub.errors.length > 0, 12_000);
       expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId: created.jobId, state: 'SUCCEED' });
     } finally {
       emulator.world.callbackMode = 'normal';

@@ -11,7 +11,7 @@ import { createEmulator } from '../src/emulator/create-emulator.js';
 import { createJobService } from '../src/jobs/sync/job-service.js';
 import { createReadScheduler, type ReadScheduler } from '../src/jobs/sync/read-scheduler.js';
 import { gql, startHarness, UNFELT_LIMITS, type Harness } from './support/harness.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 const FROM_URL = `mutation($input: CreatePictureModelingJobFromUrlInput!) {
   createPictureModelingJobFromUrl(input: $input) { __typename ... on PictureModelingJobCreated { jobId } }
@@ -33,6 +33,10 @@ afterAll(async () => {
 });
 afterEach(async () => {
   for (const dispose of disposers.splice(0)) await dispose();
+  // Each test counts open subscriptions from zero.
+  await untilSubscriptions(h.url, 0);
+  // ...and upstream reads too: none the gateway had marked is still to come.
+  await h.gateway.services.jobs.rereadsIdle();
   h.emulator.reset();
   h.emulator.world.callbackMode = 'suppress';
 });
@@ -79,13 +83,11 @@ describe('callbacks mark jobs to re-read; many are read by pages', () => {
     const client = wsClient(h.wsUrl);
     disposers.push(() => client.dispose());
     const subs = ids.map((jobId) => subscribe(client, { jobId }));
+    await untilSubscriptions(h.url, 30);
     h.emulator.world.callbackMode = 'normal';
     const before = reads();
-    // 30 jobs end within about a second, each calling its notify_url.
-    for (const jobId of ids) {
-      h.emulator.world.complete(jobId);
-      await new Promise((r) => setTimeout(r, 30));
-    }
+    // 30 jobs end at once, each calling its notify_url.
+    for (const jobId of ids) h.emulator.world.complete(jobId);
     await Promise.all(subs.map((s) => s.done));
     expect(subs.map((s) => s.events[0]?.data?.pictureModelingJobCompleted?.state)).toEqual(ids.map(() => 'SUCCEED'));
     const answered = () => h.emulator.world.callbacks.filter((c) => ids.includes(c.jobId) && c.status === 202);

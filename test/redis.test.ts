@@ -7,7 +7,7 @@ import { uploadPhoto } from './support/multipart.js';
 import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { redisUrlConfig, startRedis, type RedisServer } from './support/redis.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 let redis: RedisServer;
 let emulator: Emulator;
@@ -94,11 +94,13 @@ describe('two gateway instances and one Redis act as one', () => {
     const one = createRedisBackend(redisUrlConfig(redis.url), 3600, logger);
     const two = createRedisBackend(redisUrlConfig(redis.url), 3600, logger);
     try {
+      const firstAskedAt = Date.now();
       expect(await one.store.acquireLease('poll:lease-test', 'one', 300)).toBe(true);
       expect(await two.store.acquireLease('poll:lease-test', 'two', 300)).toBe(false);
       expect(await one.store.acquireLease('poll:lease-test', 'one', 300)).toBe(true);
-      // Redis expires the lease itself (PX): wait for that, not for a guess at it.
-      await waitFor(() => two.store.acquireLease('poll:lease-test', 'two', 300));
+      // Redis expires the lease on its own clock: two gets it once that has passed, and no sooner.
+      await waitFor(() => two.store.acquireLease('poll:lease-test', 'two', 300), 5000, 10);
+      expect(Date.now() - firstAskedAt).toBeGreaterThanOrEqual(300);
     } finally {
       await one.close();
       await two.close();
@@ -117,7 +119,7 @@ describe('two gateway processes', () => {
       const jobId = body.data.createPictureModelingJob.jobId;
       const client = wsClient(`ws://127.0.0.1:${portB}/graphql`);
       const sub = subscribe(client, { jobId });
-      await new Promise((r) => setTimeout(r, 150));
+      await untilSubscriptions(`http://127.0.0.1:${portB}`, 1);
       emulator.world.complete(jobId);
       await sub.done;
       expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
@@ -142,12 +144,13 @@ describe('polling shared by two instances', () => {
       const jobId = body.data.createPictureModelingJob.jobId;
       // One pending job: a pass is one page of the account's running jobs.
       const before = quiet.countReceived('ListPictureModelingJobs');
-      const windowMs = 2000;
-      await new Promise((r) => setTimeout(r, windowMs));
-      const polls = quiet.countReceived('ListPictureModelingJobs') - before;
-      // Without the lease two instances would make about 2 * windowMs / interval = 16.
-      expect(polls).toBeGreaterThanOrEqual(3);
-      expect(polls).toBeLessThanOrEqual(windowMs / interval + 2);
+      const startedAt = Date.now();
+      const passes = 8;
+      await waitFor(() => quiet.countReceived('ListPictureModelingJobs') - before >= passes, 10_000, 10);
+      // A lease per interval's slot allows one pass per slot in all: 8 passes span 7 slot
+      // boundaries, more than 6 intervals after startedAt. Without the lease the two
+      // instances would make them in about 4 intervals.
+      expect(Date.now() - startedAt).toBeGreaterThan((passes - 2) * interval);
       quiet.world.complete(jobId);
       await waitFor(async () => (await p2.gateway.services.store.getJob(jobId))?.state === 'SUCCEED', 3000);
     } finally {
@@ -186,12 +189,14 @@ describe('Redis failures', () => {
 
       // The job ends while Redis is down: the callback cannot be stored, nothing is published.
       emulator.world.complete(jobId);
-      await new Promise((r) => setTimeout(r, 800));
+      // The callback is over once the emulator stops calling: accepted, or refused on each of its 3 tries.
+      const callbacks = () => emulator.world.callbacks.filter((c) => c.jobId === jobId);
+      await waitFor(() => callbacks().some((c) => typeof c.status === 'number' && c.status < 500) || callbacks().length === 3, 10_000);
       expect(sub.events, JSON.stringify(sub.events)).toHaveLength(0);
 
       await redis.start();
       await waitFor(async () => (await fetch(`${a.url}/ready`)).status === 200 && (await fetch(`${b.url}/ready`)).status === 200, 10_000);
-      await Promise.race([sub.done, new Promise((r) => setTimeout(r, 15_000))]);
+      await waitFor(() => sub.events.length > 0 || sub.errors.length > 0, 15_000);
       expect(sub.events[0]?.data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });
       await client.dispose();
     } finally {

@@ -8,7 +8,7 @@ import { registerTracing } from '../src/observability/tracing.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makePng } from './support/images.js';
 import { uploadPhoto } from './support/multipart.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 const exporter = new InMemorySpanExporter();
 const tracing = registerTracing([new SimpleSpanProcessor(exporter)]);
@@ -57,8 +57,9 @@ describe('traces', () => {
     const { body } = await uploadPhoto(h.url, { file: makePng(16, 16) });
     const jobId = body.data.createPictureModelingJob.jobId;
     const client = wsClient(h.wsUrl);
+    const open = await openSubscriptions(h.url);
     const sub = subscribe(client, { jobId });
-    await new Promise((r) => setTimeout(r, 100));
+    await untilSubscriptions(h.url, open + 1);
     exporter.reset();
     h.emulator.world.complete(jobId);
     await sub.done;

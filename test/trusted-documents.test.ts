@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { makePng } from './support/images.js';
 import { encodeParts, postRaw } from './support/multipart.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 const idOf = (document: object) => (document as { __meta__: { hash: string } }).__meta__.hash;
 const post = async (url: string, body: unknown) => {
@@ -70,6 +70,7 @@ describe('TRUSTED_DOCUMENTS_ONLY', () => {
     const textAlone = subscribe(client, {}, print(PictureModelingJobCompleted));
     await textAlone.done;
     expect(JSON.stringify(textAlone.errors)).toMatch(/trusted documents only/);
+    const open = await openSubscriptions(h.url);
     const byId = new Promise<unknown[]>((resolve) => {
       const events: unknown[] = [];
       client.subscribe({ query: print(PictureModelingJobCompleted), extensions: { persistedQuery: { version: 1, sha256Hash: idOf(PictureModelingJobCompleted) } } }, {
@@ -81,7 +82,7 @@ describe('TRUSTED_DOCUMENTS_ONLY', () => {
         complete: () => resolve(events),
       });
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await untilSubscriptions(h.url, open + 1);
     const created = await post(h.url, { documentId: idOf(PictureModelingStyles) });
     expect(created.status).toBe(200);
     const upload = encodeParts([

@@ -1,4 +1,5 @@
 /** A raw reader of Apollo's multipart HTTP subscription protocol, to check the bytes themselves. */
+import { postForStream } from './stream-reader.js';
 
 export const MULTIPART_ACCEPT = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json';
 
@@ -23,45 +24,37 @@ export async function multipartSubscribe(
   signal: AbortSignal,
   headers: Record<string, string> = {},
 ): Promise<MultipartSubscription> {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: MULTIPART_ACCEPT, ...headers },
-    body: JSON.stringify(body),
-    signal,
-  });
   const parts: any[] = [];
   let closed = false;
-  const contentType = res.headers.get('content-type');
-  const result: MultipartSubscription = {
-    status: res.status,
-    contentType,
+  const answer = await postForStream(
+    baseUrl,
+    { body, accept: MULTIPART_ACCEPT, signal, headers },
+    {
+      mediaType: 'multipart/mixed',
+      // Parts are delimited by CRLF--graphql; the body ends with CRLF--graphql--.
+      cut(buffer) {
+        const frames: string[] = [];
+        let idx;
+        while ((idx = buffer.indexOf('\r\n--graphql', 1)) >= 0) {
+          frames.push(buffer.slice(0, idx));
+          buffer = buffer.slice(idx);
+        }
+        if (buffer.startsWith('\r\n--graphql--')) closed = true;
+        return { frames, rest: buffer };
+      },
+      onFrame(part) {
+        const bodyAt = part.indexOf('\r\n\r\n');
+        if (bodyAt >= 0) parts.push(JSON.parse(part.slice(bodyAt + 4)));
+      },
+    },
+  );
+  return {
+    status: answer.status,
+    contentType: answer.contentType,
     parts,
     payloads: () => parts.filter((p) => 'payload' in p).map((p) => p.payload),
     closed: () => closed,
-    ended: Promise.resolve(),
+    ended: answer.ended,
+    json: answer.json,
   };
-  if (!contentType?.startsWith('multipart/mixed')) {
-    result.json = await res.json();
-    return result;
-  }
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  result.ended = (async () => {
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      // Parts are delimited by CRLF--graphql; the body ends with CRLF--graphql--.
-      let idx;
-      while ((idx = buffer.indexOf('\r\n--graphql', 1)) >= 0) {
-        const part = buffer.slice(0, idx);
-        buffer = buffer.slice(idx);
-        const bodyAt = part.indexOf('\r\n\r\n');
-        if (bodyAt >= 0) parts.push(JSON.parse(part.slice(bodyAt + 4)));
-      }
-      if (buffer.startsWith('\r\n--graphql--')) closed = true;
-    }
-  })().catch(() => {});
-  return result;
 }

@@ -3,6 +3,7 @@
  * apollo-upload-client send), and raw bytes over a socket for malformed and aborted cases.
  */
 import { connect } from 'node:net';
+import { waitFor } from './harness.js';
 
 export const CREATE_MUTATION = `mutation Create($input: CreatePictureModelingJobInput!) {
   createPictureModelingJob(input: $input) {
@@ -71,8 +72,8 @@ export async function postRaw(baseUrl: string, body: Buffer, headers: Record<str
   }
 }
 
-/** Sends the head of a multipart upload and `sendBytes` of the file, then drops the connection. */
-export async function uploadThenDisconnect(baseUrl: string, file: Buffer, sendBytes: number, name: string): Promise<void> {
+/** Sends the head of a multipart upload and `sendBytes` of the file, then, once `until` holds, drops the connection. */
+export async function uploadThenDisconnect(baseUrl: string, file: Buffer, sendBytes: number, name: string, until: () => boolean | Promise<boolean>): Promise<void> {
   const url = new URL(baseUrl);
   const { body, contentType } = encodeParts([
     {
@@ -90,10 +91,10 @@ export async function uploadThenDisconnect(baseUrl: string, file: Buffer, sendBy
     const socket = connect(Number(url.port), url.hostname, () => {
       socket.write(head);
       socket.write(body.subarray(0, fileStart + sendBytes), () => {
-        setTimeout(() => {
+        waitFor(until).then(() => {
           socket.destroy();
           resolve();
-        }, 300);
+        }, reject);
       });
     });
     socket.on('error', reject);

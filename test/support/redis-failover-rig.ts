@@ -43,7 +43,7 @@ export interface FailoverRig {
   /** Everything both processes printed. */
   output(): string;
   /** One failover: `kill` ends the primary and resolves once another node serves; the killed node is started again. */
-  runOnce(kill: () => Promise<RedisServer>, options?: { settleMs?: number }): Promise<FailoverObservation>;
+  runOnce(kill: () => Promise<RedisServer>): Promise<FailoverObservation>;
   close(): Promise<void>;
 }
 
@@ -77,7 +77,7 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
   const ready = async () => (await fetch(`${a.url}/ready`)).status === 200 && (await fetch(`${b.url}/ready`)).status === 200;
   await waitFor(ready, 15_000, 100);
 
-  async function runOnce(kill: () => Promise<RedisServer>, options: { settleMs?: number } = {}): Promise<FailoverObservation> {
+  async function runOnce(kill: () => Promise<RedisServer>): Promise<FailoverObservation> {
     await waitFor(ready, 30_000, 100).catch(async (error: Error) => {
       const statuses = await Promise.all(gateways.map(async (g) => (await fetch(`${g.url}/ready`)).status));
       throw new Error(`not ready before the run (/ready ${statuses.join(', ')}); last output:\n${output.split('\n').slice(-20).join('\n')}`, { cause: error });
@@ -126,7 +126,6 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
     const firstCreated = await waitFor(() => outcomes.find((o) => o.typename === 'PictureModelingJobCreated' && o.startedAt > killedAt), 30_000, 20);
     const countThen = outcomes.length;
     await waitFor(() => outcomes.length >= countThen + 10, 10_000);
-    if (options.settleMs) await new Promise((r) => setTimeout(r, options.settleMs));
     running = false;
     await traffic;
     // A subscriber open across the failover completes within the failover plus one re-check.

@@ -1,6 +1,8 @@
 /** Real subscription clients: graphql-ws over ws, and SSE over fetch. */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { waitFor } from './harness.js';
+import { postForSse } from './stream-reader.js';
 
 export const COMPLETED_SUBSCRIPTION = `subscription Completed($jobId: ID) {
   pictureModelingJobCompleted(jobId: $jobId) { jobId state name modelAssetId modelCoverUrl endTime errorInfo { errorCode errorMsg } }
@@ -11,8 +13,22 @@ export interface Collected {
   errors: unknown[];
   done: Promise<void>;
   completed: () => boolean;
-  /** Resolves once the subscription is acknowledged by the server (first message round trip). */
   dispose: () => void;
+}
+
+/**
+ * Subscriptions open on the gateway at `baseUrl`, from the gauge on its /metrics. A graphql-ws
+ * server says nothing until the first event, so this is how a test knows a subscription is
+ * listening: the gauge counts it once the bus listener is attached.
+ */
+export async function openSubscriptions(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(/^gateway_active_subscriptions (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
+/** Waits until the gateway at `baseUrl` has `count` subscriptions open. */
+export async function untilSubscriptions(baseUrl: string, count: number, timeoutMs = 5000): Promise<void> {
+  await waitFor(async () => (await openSubscriptions(baseUrl)) === count, timeoutMs, 10);
 }
 
 export function wsClient(url: string, options: { lazy?: boolean; connectionParams?: Record<string, unknown>; onClosed?: (code: number) => void } = {}): Client {
@@ -54,35 +70,11 @@ export function subscribe(client: Client, variables: Record<string, unknown> = {
 
 /** Subscribes over server-sent events (Yoga's distinct-connections mode) and collects `next` events. */
 export async function sseSubscribe(baseUrl: string, variables: Record<string, unknown>, signal: AbortSignal, headers: Record<string, string> = {}) {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
-    body: JSON.stringify({ query: COMPLETED_SUBSCRIPTION, variables }),
-    signal,
-  });
   const events: any[] = [];
-  let ended = false;
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  const pump = (async () => {
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let idx;
-      while ((idx = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, idx);
-        buffer = buffer.slice(idx + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event === 'next' && data) events.push(JSON.parse(data));
-        if (event === 'complete') ended = true;
-      }
-    }
-    ended = true;
-  })().catch(() => {
-    ended = true;
+  let completed = false;
+  const answer = await postForSse(baseUrl, { body: { query: COMPLETED_SUBSCRIPTION, variables }, signal, headers }, ({ event, data }) => {
+    if (event === 'next' && data) events.push(data);
+    if (event === 'complete') completed = true;
   });
-  return { status: res.status, contentType: res.headers.get('content-type'), events, pump, ended: () => ended };
+  return { status: answer.status, contentType: answer.contentType, events, json: answer.json, ended: () => completed || answer.bodyEnded() };
 }
