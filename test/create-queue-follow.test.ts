@@ -21,6 +21,7 @@ import { writeApiKeys } from './support/identity.js';
 import { makePng } from './support/images.js';
 import { CREATE_MUTATION } from './support/multipart.js';
 import { startRedis, type RedisServer } from './support/redis.js';
+import { startCluster } from './support/redis-topologies.js';
 import { subscribe, wsClient } from './support/subscriptions.js';
 
 const QUEUE = 'subscription($k: String!) { pictureModelingCreateQueue(idempotencyKey: $k) { idempotencyKey position estimatedWaitSeconds } }';
@@ -43,15 +44,26 @@ async function collect(stream: AsyncIterableIterator<CreateQueuePosition>) {
   return events;
 }
 
-describe('two gateways on one Redis, the create on A and its follower on B', () => {
+describe.each([
+  ['one node', async () => ({ env: { REDIS_URL: redis.url }, stop: async () => {} })],
+  [
+    'a Cluster (sharded pub/sub)',
+    async () => {
+      const cluster = await startCluster();
+      return { env: cluster.env(), stop: () => cluster.stop() };
+    },
+  ],
+] as const)('two gateways on %s, the create on A and its follower on B', (_name, startRedisFor) => {
   let emulator: Emulator;
+  let backing: { env: Record<string, string>; stop(): Promise<void> };
   const open: Harness[] = [];
   beforeAll(async () => {
-    emulator = await createEmulator({ jobDurationMs: 3_600_000 });
-  });
+    [emulator, backing] = await Promise.all([createEmulator({ jobDurationMs: 3_600_000 }), startRedisFor()]);
+  }, 60_000);
   afterAll(async () => {
     await Promise.all(open.splice(0).map((h) => h.close()));
     await emulator?.close();
+    await backing?.stop();
   });
   beforeEach(() => emulator.reset());
 
@@ -63,7 +75,7 @@ describe('two gateways on one Redis, the create on A and its follower on B', () 
         RATE_LIMIT_CREATES_PER_MINUTE: '100000',
         MAX_PENDING_JOBS_PER_PRINCIPAL: '100000',
         UPSTREAM_RATE_LIMITS: 'show=1000,create=1',
-        REDIS_URL: redis.url,
+        ...backing.env,
         CALLBACK_SECRET: 'follow-callback-secret-0123456789',
       },
     });
