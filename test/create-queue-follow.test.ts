@@ -257,4 +257,30 @@ describe('the relay on a real Redis', () => {
     leave.abort();
     await Promise.all([first, later]);
   });
+
+  it('a place published while Redis was down reaches the follower once both are resubscribed, with no re-announce due', async () => {
+    const holder = budget(0.05);
+    // Neither timer comes due within the test: only the resubscribe can bring the new place.
+    const timing = { reannounceMs: 600_000, silenceMs: 600_000 };
+    relay('holder', holder, timing);
+    const follower = relay('follower', undefined, timing);
+    await waitFor(async () => (await listeners(ANNOUNCE_CHANNEL)) === 2);
+    const leave = new AbortController();
+    const first = waiting(holder, 'carol', 'sent-first', leave);
+    const goingAhead = new AbortController();
+    const ahead = waiting(holder, 'carol', 'ahead', goingAhead);
+    const followedWait = waiting(holder, 'carol', 'followed', leave);
+    await waitFor(() => holder.queue('create').positionOf('carol', 'followed')?.position === 2);
+    const following = followCreateQueue([], 'carol', 'followed', { relay: follower });
+    expect((await following.next()).value).toMatchObject({ position: 2 });
+    await redis.kill();
+    // The place changes while nobody can hear it.
+    goingAhead.abort();
+    await waitFor(() => holder.queue('create').positionOf('carol', 'followed')?.position === 1);
+    await redis.start();
+    expect((await following.next()).value).toMatchObject({ idempotencyKey: 'followed', position: 1 });
+    await following.return?.();
+    leave.abort();
+    await Promise.all([first, ahead, followedWait]);
+  }, 30_000);
 });
