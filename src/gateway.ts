@@ -43,6 +43,7 @@ import { createRelay, type Relay } from './jobs/webhooks/relay.js';
 import { useCallbackEndpoint } from './jobs/webhooks/use-callback-endpoint.js';
 import { createMetaStudioClient } from './metastudio/client.js';
 import { createUpstreamBudget } from './budget/upstream-budget.js';
+import { createCreateQueueRelay } from './budget/create-queue-relay.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { useOperationTracing } from './observability/tracing.js';
@@ -109,6 +110,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     log,
     metrics: metrics.budget,
   });
+  // Without sticky sessions a create's follower may be on another instance (Redis mode only).
+  const createQueueRelay = backend.redis
+    ? createCreateQueueRelay({ target: backend.eventTarget, queues: [budget.queue('create'), budget.queue('createByUrl')], instanceId, log })
+    : undefined;
   const accessLog = createAccessLog(log, metrics.refusals);
   const upstreamHealth = createUpstreamHealth({ registry: metrics.registry, log });
   const client = createMetaStudioClient({
@@ -192,6 +197,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     metrics,
     publicUrl,
     budget,
+    createQueueRelay,
   };
 
   async function ready(): Promise<boolean> {
@@ -286,7 +292,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     poller,
     instanceId,
     async close() {
+      // The relay publishes `left` for the refused creates that are followed, then stops.
       budget.close();
+      createQueueRelay?.close();
       await poller.stop();
       await jobs.stop();
       await relay.drain();

@@ -12,6 +12,7 @@ import type { Reconciler } from './jobs/sync/reconciler.js';
 import type { GatewayStore } from './jobs/store/store.js';
 import type { UploadSlots } from './uploads/upload-slots.js';
 import type { UpstreamBudget } from './budget/upstream-budget.js';
+import type { CreateQueueRelay } from './budget/create-queue-relay.js';
 
 export interface Services {
   config: GatewayConfig;
@@ -35,4 +36,6 @@ export interface Services {
   publicUrl(): string;
   /** The upstream budget (UPSTREAM_RATE_LIMITS); the client paces every call through it. */
   budget: UpstreamBudget;
+  /** Redis mode: pictureModelingCreateQueue hears creates waiting on other instances through it. */
+  createQueueRelay?: CreateQueueRelay | undefined;
 }

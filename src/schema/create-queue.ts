@@ -22,8 +22,8 @@ builder.subscriptionField('pictureModelingCreateQueue', (t) =>
       'its place in the queue each time it changes; completes once the create has been sent (or refused), or after 10 s if no such create reaches the queue',
     args: { idempotencyKey: t.arg.string({ required: true }) },
     subscribe: (_root, { idempotencyKey }, ctx) => {
-      const { budget } = ctx.services;
-      return followCreateQueue([budget.queue('create'), budget.queue('createByUrl')], ctx.principal.id, idempotencyKey);
+      const { budget, createQueueRelay } = ctx.services;
+      return followCreateQueue([budget.queue('create'), budget.queue('createByUrl')], ctx.principal.id, idempotencyKey, { relay: createQueueRelay });
     },
     resolve: (position: CreateQueuePosition) => position,
   }),
