@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
-import { letGoIfUntaken, takeStream, uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
+import { requestUploads, type RequestUploads, type UploadFacts } from './use-streaming-uploads.js';
 
 export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
@@ -24,6 +24,8 @@ export async function createJobFromUpload(
   log: Logger = services.log,
   /** Aborted when the caller goes away (a create waiting for the budget then leaves unsent). */
   signal?: AbortSignal,
+  /** The request's files, from the context; outside a multipart request nothing is known of them. */
+  uploads: RequestUploads = requestUploads(),
 ): Promise<CreatedJob> {
   const { config, client, metrics } = services;
   const started = performance.now();
@@ -47,12 +49,12 @@ export async function createJobFromUpload(
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
     try {
-      source = takeStream(upload);
+      source = uploads.take(upload);
     } catch (error) {
       // graphql-upload-minimal throws the file's own failure here (cut off, malformed body).
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
-    const facts = uploadFactsOf(upload);
+    const facts = uploads.factsOf(upload);
     const hint = facts?.sizeHint;
     const created = await createJob(
       services,
@@ -92,7 +94,7 @@ export async function createJobFromUpload(
     // (in a request with several files) hold up the files behind it: one refused before it
     // was read is let go as it arrives.
     if (source) discard();
-    else Promise.resolve(input.file).then(letGoIfUntaken, () => {});
+    else Promise.resolve(input.file).then((file) => uploads.letGoIfUntaken(file), () => {});
     const result = isMetaStudioError(error) ? (error.origin === 'GATEWAY' && error.httpStatus < 500 ? 'refused' : 'upstream_error') : 'error';
     metrics.uploads.inc({ result });
     metrics.uploadSeconds.observe({ result }, (performance.now() - started) / 1000);
