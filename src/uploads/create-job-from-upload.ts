@@ -32,7 +32,13 @@ export async function createJobFromUpload(
   let source: PhotoSource | undefined;
   let photo: InspectedPhoto | undefined;
   let counted = false;
-  const discard = () => source && letGo(source);
+  // A photo that was being read is detached from its reader first (see letGo).
+  const discard = () => {
+    if (!source) return;
+    const read = source;
+    if (photo) void photo.detach().then(() => letGo(read), () => letGo(read));
+    else letGo(read);
+  };
   try {
     const fields = checkFields(input, config.relayAllowPrivate);
     // Before a byte of the photo is read: a caller cannot make the gateway wait on more than its share.

@@ -12,7 +12,8 @@ export interface PhotoSource extends AsyncIterable<Uint8Array> {
   readonly truncated?: boolean;
   readonly destroyed?: boolean;
   resume?(): unknown;
-  removeAllListeners?(event: string): unknown;
+  /** Node's own iterator, which can be told to leave the stream alive when it is returned. */
+  iterator?(options: { destroyOnReturn: boolean }): AsyncIterator<Uint8Array>;
 }
 
 export interface InspectedPhoto {
@@ -23,6 +24,8 @@ export interface InspectedPhoto {
   body: AsyncIterable<Uint8Array>;
   /** Bytes that passed through `body` so far. */
   bytesRead(): number;
+  /** Stops reading (once a pull in flight has landed), leaving the source to be let go (`letGo`). */
+  detach(): Promise<void>;
 }
 
 export interface InspectOptions {
@@ -48,8 +51,20 @@ async function nextFromClient(iterator: AsyncIterator<Uint8Array>): Promise<Iter
 }
 
 export async function inspectPhoto(source: PhotoSource, options: InspectOptions): Promise<InspectedPhoto> {
+  // Returning Node's default iterator destroys the stream, which stalls busboy on it: this
+  // one only takes its listener off, so a photo read part-way can still be read past.
+  const iterator = source.iterator?.({ destroyOnReturn: false }) ?? source[Symbol.asyncIterator]();
+  const detach = async () => void (await iterator.return?.());
+  try {
+    return await judge(source, iterator, detach, options);
+  } catch (error) {
+    await detach();
+    throw error;
+  }
+}
+
+async function judge(source: PhotoSource, iterator: AsyncIterator<Uint8Array>, detach: () => Promise<void>, options: InspectOptions): Promise<InspectedPhoto> {
   const headerCap = Math.min(options.headerCap ?? 1024 * 1024, options.maxBytes);
-  const iterator = source[Symbol.asyncIterator]();
   // One growing buffer, re-judged only every few hundred new bytes: a client that trickles
   // one byte at a time must not make this quadratic.
   let head = Buffer.alloc(4096);
@@ -97,7 +112,7 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
         // busboy ends a file it cut at its limit like any other: only this flag tells.
         if (source.truncated) throw tooLarge(options.maxBytes);
       }
-      return { format: verdict.format, width: verdict.width, height: verdict.height, body: body(), bytesRead: () => total };
+      return { format: verdict.format, width: verdict.width, height: verdict.height, body: body(), bytesRead: () => total, detach };
     }
     if (headBytes >= headerCap) {
       throw invalidParameter(`No image dimensions were found in the first ${headerCap} bytes of the photo`);
@@ -106,13 +121,12 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
 }
 
 /**
- * Lets go of a photo that will not be sent: reads it to its end and drops the bytes.
+ * Lets go of a photo that will not be sent: reads it to its end and drops the bytes. Whoever
+ * was iterating it has detached first (an iterator's 'readable' listener keeps resume() from flowing).
  * Destroying it instead would stall busboy on it, and with it every part behind it (the
  * next file of a batch) and the end of the body the client waits on to read its answer.
  */
 export function letGo(source: PhotoSource): void {
   if (source.destroyed) return;
-  // An async iterator that was reading it holds a 'readable' listener, which keeps resume() from flowing.
-  source.removeAllListeners?.('readable');
   source.resume?.();
 }
