@@ -65,9 +65,11 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
 
 async function judge(source: PhotoSource, iterator: AsyncIterator<Uint8Array>, detach: () => Promise<void>, options: InspectOptions): Promise<InspectedPhoto> {
   const headerCap = Math.min(options.headerCap ?? 1024 * 1024, options.maxBytes);
-  // One growing buffer, re-judged only every few hundred new bytes: a client that trickles
-  // one byte at a time must not make this quadratic.
-  let head = Buffer.alloc(4096);
+  // What has arrived: the first chunk itself while the header lies within it (the usual
+  // case, no copy), else one buffer of our own, doubled as it fills and re-judged only every
+  // few hundred new bytes: a client that trickles one byte at a time must not make this quadratic.
+  let head: Uint8Array = new Uint8Array(0);
+  let owned = false;
   let headBytes = 0;
   let judgedAt = -1;
 
@@ -76,12 +78,16 @@ async function judge(source: PhotoSource, iterator: AsyncIterator<Uint8Array>, d
     const done = next.done === true;
     if (!done) {
       const chunk = next.value;
-      if (headBytes + chunk.length > head.length) {
-        const grown = Buffer.alloc(Math.max(head.length * 2, headBytes + chunk.length));
-        head.copy(grown, 0, 0, headBytes);
-        head = grown;
+      if (headBytes === 0) head = chunk;
+      else {
+        if (!owned || headBytes + chunk.length > head.length) {
+          const grown = Buffer.alloc(Math.max(owned ? head.length * 2 : 4096, headBytes + chunk.length));
+          grown.set(head.subarray(0, headBytes));
+          head = grown;
+          owned = true;
+        }
+        head.set(chunk, headBytes);
       }
-      head.set(chunk, headBytes);
       headBytes += chunk.length;
       if (headBytes > options.maxBytes) throw tooLarge(options.maxBytes);
       if (headBytes - judgedAt < JUDGE_EVERY_BYTES && headBytes < headerCap) continue;
@@ -98,7 +104,7 @@ async function judge(source: PhotoSource, iterator: AsyncIterator<Uint8Array>, d
       const firstChunk = joined;
       const ended = done;
       async function* body(): AsyncGenerator<Uint8Array> {
-        // The bytes already read go on as one view of the header buffer (no copy).
+        // The bytes already read go on as they are: the first chunk, or one view of our buffer.
         yield firstChunk;
         if (!ended) {
           for (;;) {
