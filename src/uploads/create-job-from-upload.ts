@@ -115,11 +115,23 @@ export async function createJobFromUpload(
  * idle, or sent parts beyond the file) is ours to report, and the upstream request is
  * aborted before its last byte, so MetaStudio never sees a complete create.
  */
-async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-    await facts?.complete;
-  } catch (error) {
-    throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
-  }
+function fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
+  const photo = body[Symbol.asyncIterator]();
+  // An iterator object, not an async generator: a generator suspended on the next pull keeps
+  // the chunk it yielded last in its registers, one pinned chunk per upload.
+  const next = async (): Promise<IteratorResult<Uint8Array>> => {
+    try {
+      const result = await photo.next();
+      if (result.done) await facts?.complete;
+      return result;
+    } catch (error) {
+      throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
+    }
+  };
+  const iterator: AsyncIterableIterator<Uint8Array> = {
+    next,
+    return: async () => (await photo.return?.()) ?? { value: undefined, done: true },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

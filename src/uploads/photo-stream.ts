@@ -101,24 +101,40 @@ async function judge(source: PhotoSource, iterator: AsyncIterator<Uint8Array>, d
       const tooBig = checkDimensions(verdict.width, verdict.height);
       if (tooBig) throw invalidParameter(tooBig);
       let total = headBytes;
-      const firstChunk = joined;
-      const ended = done;
-      async function* body(): AsyncGenerator<Uint8Array> {
-        // The bytes already read go on as they are: the first chunk, or one view of our buffer.
-        yield firstChunk;
-        if (!ended) {
-          for (;;) {
-            const more = await nextFromClient(iterator);
-            if (more.done) break;
+      // The bytes already read go on as they are: the first chunk, or one view of our buffer.
+      let first: Uint8Array | undefined = joined;
+      let finished = done;
+      // An iterator object, not an async generator: a generator suspended on the next pull
+      // keeps the chunk it yielded last in its registers, one pinned chunk per upload.
+      const next = async (): Promise<IteratorResult<Uint8Array>> => {
+        if (first) {
+          const value = first;
+          first = undefined;
+          return { value, done: false };
+        }
+        if (!finished) {
+          const more = await nextFromClient(iterator);
+          if (!more.done) {
             total += more.value.length;
             if (total > options.maxBytes) throw tooLarge(options.maxBytes);
-            yield more.value;
+            return more;
           }
+          finished = true;
+          // busboy ends a file it cut at its limit like any other: only this flag tells.
+          if (source.truncated) throw tooLarge(options.maxBytes);
         }
-        // busboy ends a file it cut at its limit like any other: only this flag tells.
-        if (source.truncated) throw tooLarge(options.maxBytes);
-      }
-      return { format: verdict.format, width: verdict.width, height: verdict.height, body: body(), bytesRead: () => total, detach };
+        return { value: undefined, done: true };
+      };
+      const body: AsyncIterableIterator<Uint8Array> = {
+        next,
+        return: async () => {
+          first = undefined;
+          finished = true;
+          return { value: undefined, done: true };
+        },
+        [Symbol.asyncIterator]: () => body,
+      };
+      return { format: verdict.format, width: verdict.width, height: verdict.height, body, bytesRead: () => total, detach };
     }
     if (headBytes >= headerCap) {
       throw invalidParameter(`No image dimensions were found in the first ${headerCap} bytes of the photo`);
