@@ -52,7 +52,7 @@ import { buildSchema } from './schema/index.js';
 import { GRAPHIQL_DEFAULT_QUERY } from './schema/graphiql-example.js';
 import { createLoaders } from './schema/loaders.js';
 import { createUploadSlots } from './uploads/upload-slots.js';
-import { useStreamingUploads } from './uploads/use-streaming-uploads.js';
+import { useStreamingUploads, type UploadServerContext } from './uploads/use-streaming-uploads.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 /** Non-multipart GraphQL bodies. */
@@ -76,7 +76,7 @@ export interface GatewayDeps {
 }
 
 /** What the server context carries into the GraphQL context, over HTTP and graphql-ws alike. */
-export interface GatewayServerContext {
+export interface GatewayServerContext extends UploadServerContext {
   principal?: Principal;
   requestId?: string;
 }
@@ -220,7 +220,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     // Every asset inline, so GraphiQL works with no internet access; the 9 MB page module loads on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     healthCheckEndpoint: '/health',
-    context: ({ principal, requestId, request }): GraphQLContext => {
+    context: ({ principal, requestId, request, uploads }): GraphQLContext => {
       const id = requestId ?? randomUUID();
       const lastEventId = request?.headers.get('last-event-id') ?? undefined;
       return {
@@ -231,6 +231,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
         loaders: createLoaders(services),
         signal: (request as Request | undefined)?.signal,
         lastEventId,
+        uploads,
       };
     },
     logging: {

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Principal } from '../auth/authenticator.js';
 import type { Loaders } from './loaders.js';
 import type { Services } from '../services.js';
+import type { RequestUploads } from '../uploads/use-streaming-uploads.js';
 
 export type { Services };
 
@@ -20,4 +21,6 @@ export interface GraphQLContext {
   signal?: AbortSignal | undefined;
   /** SSE's Last-Event-ID header: where a reconnecting EventSource left off. */
   lastEventId?: string | undefined;
+  /** A multipart request's files, as the upload plugin parsed them. */
+  uploads?: RequestUploads | undefined;
 }

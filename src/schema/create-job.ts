@@ -63,7 +63,7 @@ builder.mutationType({
       type: CreatedRef,
       args: { input: t.arg({ type: CreateInput, required: true }) },
       errors: createErrors,
-      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUpload(ctx.services, input, ctx.principal, ctx.log, ctx.signal)),
+      resolve: (_root, { input }, ctx) => orMssError(ctx.log, () => createJobFromUpload(ctx.services, input, ctx.principal, ctx.log, ctx.signal, ctx.uploads)),
     }),
     createPictureModelingJobFromUrl: t.field({
       type: CreatedRef,

@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import { MIME_TYPES } from './image-header.js';
 import { inspectPhoto, letGo, tooLarge, type InspectedPhoto, type PhotoSource } from './photo-stream.js';
-import { letGoIfUntaken, takeStream, uploadFactsOf, type UploadFacts } from './use-streaming-uploads.js';
+import { requestUploads, type RequestUploads, type UploadFacts } from './use-streaming-uploads.js';
 
 export interface CreateJobInput extends CreateFields {
   file: Promise<FileUpload> | FileUpload;
@@ -24,13 +24,21 @@ export async function createJobFromUpload(
   log: Logger = services.log,
   /** Aborted when the caller goes away (a create waiting for the budget then leaves unsent). */
   signal?: AbortSignal,
+  /** The request's files, from the context; outside a multipart request nothing is known of them. */
+  uploads: RequestUploads = requestUploads(),
 ): Promise<CreatedJob> {
   const { config, client, metrics } = services;
   const started = performance.now();
   let source: PhotoSource | undefined;
   let photo: InspectedPhoto | undefined;
   let counted = false;
-  const discard = () => source && letGo(source);
+  // A photo that was being read is detached from its reader first (see letGo).
+  const discard = () => {
+    if (!source) return;
+    const read = source;
+    if (photo) void photo.detach().then(() => letGo(read), () => letGo(read));
+    else letGo(read);
+  };
   try {
     const fields = checkFields(input, config.relayAllowPrivate);
     // Before a byte of the photo is read: a caller cannot make the gateway wait on more than its share.
@@ -47,12 +55,12 @@ export async function createJobFromUpload(
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
     try {
-      source = takeStream(upload);
+      source = uploads.take(upload);
     } catch (error) {
       // graphql-upload-minimal throws the file's own failure here (cut off, malformed body).
       throw invalidParameter(`The photo could not be read from the request: ${(error as Error).message}`);
     }
-    const facts = uploadFactsOf(upload);
+    const facts = uploads.factsOf(upload);
     const hint = facts?.sizeHint;
     const created = await createJob(
       services,
@@ -92,7 +100,7 @@ export async function createJobFromUpload(
     // (in a request with several files) hold up the files behind it: one refused before it
     // was read is let go as it arrives.
     if (source) discard();
-    else Promise.resolve(input.file).then(letGoIfUntaken, () => {});
+    else Promise.resolve(input.file).then((file) => uploads.letGoIfUntaken(file), () => {});
     const result = isMetaStudioError(error) ? (error.origin === 'GATEWAY' && error.httpStatus < 500 ? 'refused' : 'upstream_error') : 'error';
     metrics.uploads.inc({ result });
     metrics.uploadSeconds.observe({ result }, (performance.now() - started) / 1000);
@@ -107,11 +115,23 @@ export async function createJobFromUpload(
  * idle, or sent parts beyond the file) is ours to report, and the upstream request is
  * aborted before its last byte, so MetaStudio never sees a complete create.
  */
-async function* fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-    await facts?.complete;
-  } catch (error) {
-    throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
-  }
+function fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefined): AsyncIterable<Uint8Array> {
+  const photo = body[Symbol.asyncIterator]();
+  // An iterator object, not an async generator: a generator suspended on the next pull keeps
+  // the chunk it yielded last in its registers, one pinned chunk per upload.
+  const next = async (): Promise<IteratorResult<Uint8Array>> => {
+    try {
+      const result = await photo.next();
+      if (result.done) await facts?.complete;
+      return result;
+    } catch (error) {
+      throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
+    }
+  };
+  const iterator: AsyncIterableIterator<Uint8Array> = {
+    next,
+    return: async () => (await photo.return?.()) ?? { value: undefined, done: true },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

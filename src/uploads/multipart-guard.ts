@@ -1,11 +1,12 @@
 /**
- * Watches the raw bytes of a multipart upload beside busboy, in one linear pass: which
- * parts arrive (busboy, through graphql-upload-minimal, silently drops fields beyond
- * `operations` and `map`), and where the file's data starts, which with Content-Length
- * tells the file's size before a byte of it goes upstream.
+ * The one stream a multipart upload's body passes through on its way to busboy: as each
+ * chunk goes by it sees which parts arrive (busboy, through graphql-upload-minimal,
+ * silently drops fields beyond `operations` and `map`), where the file's data starts
+ * (which with Content-Length tells the file's size before a byte of it goes upstream),
+ * and whether the client went quiet. Chunks go on as they came: nothing is copied or held
+ * beyond the few bytes a delimiter split across two chunks needs.
  */
-import type { IncomingMessage } from 'node:http';
-import { listenToBody } from '../http/body-events.js';
+import { Transform, type TransformCallback } from 'node:stream';
 
 export interface FileSizeHint {
   /** Smallest size the file can have given the declared length (it is the last part). */
@@ -19,17 +20,26 @@ export interface PartInfo {
 }
 
 export interface MultipartGuard {
+  /** What the request's body is written into, and what the parser reads from. */
+  stream: Transform;
   /** Parts whose headers have arrived so far. */
   parts(): readonly PartInfo[];
   sizeHint(): FileSizeHint | undefined;
-  /** Resolves with every part once the body has ended; rejects if the body broke off. */
+  /** Resolves with every part once the body has ended; rejects if the body broke off or was malformed. */
   ended(): Promise<readonly PartInfo[]>;
   /**
    * Resolves once part `index` is over: the next part's headers have arrived, or the body
    * has ended; rejects if the body broke off first.
    */
   partDone(index: number): Promise<void>;
+  /** Stops watching for idleness (chunks still pass and are still scanned). */
   dispose(): void;
+}
+
+export interface IdleWatch {
+  ms: number;
+  /** The client sent nothing for `ms` while we were ready to read. */
+  onIdle(): void;
 }
 
 /** A part's header block longer than this is not something a client sends. */
@@ -39,9 +49,14 @@ export class MalformedMultipartError extends Error {
   override readonly name = 'MalformedMultipartError';
 }
 
-export function watchMultipart(req: IncomingMessage, contentType: string): MultipartGuard {
+type Mode = 'body' | 'after' | 'headers' | 'epilogue' | 'failed';
+
+/**
+ * @param declaredLength the request's Content-Length, if it has one
+ * @param idle when given, `onIdle` runs once the client has sent nothing for `ms`
+ */
+export function guardMultipart(contentType: string, declaredLength: number | undefined, idle?: IdleWatch): MultipartGuard {
   const match = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-  const declared = Number(req.headers['content-length']);
   const parts: PartInfo[] = [];
   let fileStart: number | undefined;
   let resolveEnd!: (parts: readonly PartInfo[]) => void;
@@ -60,18 +75,27 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
       if (parts.length > waiting[i]!.index + 1) waiting.splice(i, 1)[0]!.resolve();
     }
   };
-  if (!match) return { parts: () => parts, sizeHint: () => undefined, ended: () => end, partDone, dispose: () => {} };
 
-  const boundary = match[1] ?? match[2]!;
+  // Without a boundary there is nothing to scan: busboy refuses such a body on its own.
+  const boundary = match ? (match[1] ?? match[2]!) : undefined;
   // The first delimiter may open the body without the leading CRLF: pretend one came before it.
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
-  let mode: 'body' | 'after' | 'headers' | 'epilogue' = 'body';
+  const delimiter = Buffer.from(`\r\n--${boundary ?? ''}`);
+  let mode: Mode = boundary === undefined ? 'failed' : 'body';
   let carry: Buffer = Buffer.from('\r\n');
   let offset = -2; // absolute offset of carry[0] in the body
   let headerBytes: Buffer[] = [];
   let headerSize = 0;
+  let settled = false;
+  const fail = (error: Error) => {
+    mode = 'failed';
+    carry = Buffer.alloc(0);
+    headerBytes = [];
+    if (settled) return;
+    settled = true;
+    rejectEnd(error);
+  };
 
-  const onData = (chunk: Buffer) => {
+  const scan = (chunk: Buffer) => {
     let data = chunk;
     let base = offset + carry.length;
     if (carry.length > 0) {
@@ -86,7 +110,7 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
       }
     }
     for (;;) {
-      if (mode === 'epilogue') {
+      if (mode === 'epilogue' || mode === 'failed') {
         carry = Buffer.alloc(0);
         offset = base + data.length;
         return;
@@ -111,8 +135,7 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
           offset = base;
           return;
         }
-        const two = data.toString('latin1', 0, 2);
-        if (two === '--') {
+        if (data.toString('latin1', 0, 2) === '--') {
           mode = 'epilogue';
           continue;
         }
@@ -149,31 +172,59 @@ export function watchMultipart(req: IncomingMessage, contentType: string): Multi
       }
     }
   };
-  const onEnd = () => {
-    // A body that stops before its closing delimiter is cut short, however complete its file looks.
-    if (mode !== 'epilogue') return fail(new MalformedMultipartError('the request body ended before the closing multipart delimiter'));
-    dispose();
-    resolveEnd(parts);
-  };
-  const onClose = () => {
-    if (!req.readableEnded) fail(new MalformedMultipartError('the request body broke off'));
-  };
-  const fail = (error: Error) => {
-    dispose();
-    rejectEnd(error);
-  };
-  const dispose = listenToBody(req, { data: onData, end: onEnd, close: onClose });
+
+  let lastByteAt = Date.now();
+  const stream: Transform = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      lastByteAt = Date.now();
+      scan(chunk);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      stopIdle();
+      // A body that stops before its closing delimiter is cut short, however complete its file looks.
+      if (mode !== 'epilogue') fail(new MalformedMultipartError('the request body ended before the closing multipart delimiter'));
+      else if (!settled) {
+        settled = true;
+        resolveEnd(parts);
+      }
+      callback();
+    },
+    destroy(error, callback) {
+      stopIdle();
+      fail(new MalformedMultipartError('the request body broke off'));
+      callback(error);
+    },
+  });
+
+  const timer = idle
+    ? setInterval(
+        () => {
+          // Waiting on the parser (backpressure from upstream) is not waiting on the client.
+          if (stream.isPaused() || stream.writableNeedDrain) lastByteAt = Date.now();
+          else if (Date.now() - lastByteAt >= idle.ms) idle.onIdle();
+        },
+        Math.max(25, Math.min(1000, idle.ms / 4)),
+      )
+    : undefined;
+  timer?.unref();
+  // Unpiped (the lingering close drains the rest itself): what arrives now is not ours to time.
+  stream.once('unpipe', stopIdle);
+  function stopIdle() {
+    if (timer) clearInterval(timer);
+  }
 
   return {
+    stream,
     parts: () => parts,
     sizeHint() {
-      if (fileStart === undefined || !Number.isSafeInteger(declared) || declared <= 0) return undefined;
+      if (fileStart === undefined || boundary === undefined || declaredLength === undefined || !Number.isSafeInteger(declaredLength) || declaredLength <= 0) return undefined;
       // The file ends where "\r\n--boundary--" begins; "\r\n" may follow that.
-      const max = declared - fileStart - `\r\n--${boundary}--`.length;
+      const max = declaredLength - fileStart - `\r\n--${boundary}--`.length;
       return { min: max - 2, max };
     },
     ended: () => end,
     partDone,
-    dispose,
+    dispose: stopIdle,
   };
 }

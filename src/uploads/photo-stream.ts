@@ -12,7 +12,8 @@ export interface PhotoSource extends AsyncIterable<Uint8Array> {
   readonly truncated?: boolean;
   readonly destroyed?: boolean;
   resume?(): unknown;
-  removeAllListeners?(event: string): unknown;
+  /** Node's own iterator, which can be told to leave the stream alive when it is returned. */
+  iterator?(options: { destroyOnReturn: boolean }): AsyncIterator<Uint8Array>;
 }
 
 export interface InspectedPhoto {
@@ -23,6 +24,8 @@ export interface InspectedPhoto {
   body: AsyncIterable<Uint8Array>;
   /** Bytes that passed through `body` so far. */
   bytesRead(): number;
+  /** Stops reading (once a pull in flight has landed), leaving the source to be let go (`letGo`). */
+  detach(): Promise<void>;
 }
 
 export interface InspectOptions {
@@ -48,11 +51,25 @@ async function nextFromClient(iterator: AsyncIterator<Uint8Array>): Promise<Iter
 }
 
 export async function inspectPhoto(source: PhotoSource, options: InspectOptions): Promise<InspectedPhoto> {
+  // Returning Node's default iterator destroys the stream, which stalls busboy on it: this
+  // one only takes its listener off, so a photo read part-way can still be read past.
+  const iterator = source.iterator?.({ destroyOnReturn: false }) ?? source[Symbol.asyncIterator]();
+  const detach = async () => void (await iterator.return?.());
+  try {
+    return await judge(source, iterator, detach, options);
+  } catch (error) {
+    await detach();
+    throw error;
+  }
+}
+
+async function judge(source: PhotoSource, iterator: AsyncIterator<Uint8Array>, detach: () => Promise<void>, options: InspectOptions): Promise<InspectedPhoto> {
   const headerCap = Math.min(options.headerCap ?? 1024 * 1024, options.maxBytes);
-  const iterator = source[Symbol.asyncIterator]();
-  // One growing buffer, re-judged only every few hundred new bytes: a client that trickles
-  // one byte at a time must not make this quadratic.
-  let head = Buffer.alloc(4096);
+  // What has arrived: the first chunk itself while the header lies within it (the usual
+  // case, no copy), else one buffer of our own, doubled as it fills and re-judged only every
+  // few hundred new bytes: a client that trickles one byte at a time must not make this quadratic.
+  let head: Uint8Array = new Uint8Array(0);
+  let owned = false;
   let headBytes = 0;
   let judgedAt = -1;
 
@@ -61,12 +78,16 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
     const done = next.done === true;
     if (!done) {
       const chunk = next.value;
-      if (headBytes + chunk.length > head.length) {
-        const grown = Buffer.alloc(Math.max(head.length * 2, headBytes + chunk.length));
-        head.copy(grown, 0, 0, headBytes);
-        head = grown;
+      if (headBytes === 0) head = chunk;
+      else {
+        if (!owned || headBytes + chunk.length > head.length) {
+          const grown = Buffer.alloc(Math.max(owned ? head.length * 2 : 4096, headBytes + chunk.length));
+          grown.set(head.subarray(0, headBytes));
+          head = grown;
+          owned = true;
+        }
+        head.set(chunk, headBytes);
       }
-      head.set(chunk, headBytes);
       headBytes += chunk.length;
       if (headBytes > options.maxBytes) throw tooLarge(options.maxBytes);
       if (headBytes - judgedAt < JUDGE_EVERY_BYTES && headBytes < headerCap) continue;
@@ -80,24 +101,40 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
       const tooBig = checkDimensions(verdict.width, verdict.height);
       if (tooBig) throw invalidParameter(tooBig);
       let total = headBytes;
-      const firstChunk = joined;
-      const ended = done;
-      async function* body(): AsyncGenerator<Uint8Array> {
-        // The bytes already read go on as one view of the header buffer (no copy).
-        yield firstChunk;
-        if (!ended) {
-          for (;;) {
-            const more = await nextFromClient(iterator);
-            if (more.done) break;
+      // The bytes already read go on as they are: the first chunk, or one view of our buffer.
+      let first: Uint8Array | undefined = joined;
+      let finished = done;
+      // An iterator object, not an async generator: a generator suspended on the next pull
+      // keeps the chunk it yielded last in its registers, one pinned chunk per upload.
+      const next = async (): Promise<IteratorResult<Uint8Array>> => {
+        if (first) {
+          const value = first;
+          first = undefined;
+          return { value, done: false };
+        }
+        if (!finished) {
+          const more = await nextFromClient(iterator);
+          if (!more.done) {
             total += more.value.length;
             if (total > options.maxBytes) throw tooLarge(options.maxBytes);
-            yield more.value;
+            return more;
           }
+          finished = true;
+          // busboy ends a file it cut at its limit like any other: only this flag tells.
+          if (source.truncated) throw tooLarge(options.maxBytes);
         }
-        // busboy ends a file it cut at its limit like any other: only this flag tells.
-        if (source.truncated) throw tooLarge(options.maxBytes);
-      }
-      return { format: verdict.format, width: verdict.width, height: verdict.height, body: body(), bytesRead: () => total };
+        return { value: undefined, done: true };
+      };
+      const body: AsyncIterableIterator<Uint8Array> = {
+        next,
+        return: async () => {
+          first = undefined;
+          finished = true;
+          return { value: undefined, done: true };
+        },
+        [Symbol.asyncIterator]: () => body,
+      };
+      return { format: verdict.format, width: verdict.width, height: verdict.height, body, bytesRead: () => total, detach };
     }
     if (headBytes >= headerCap) {
       throw invalidParameter(`No image dimensions were found in the first ${headerCap} bytes of the photo`);
@@ -106,13 +143,12 @@ export async function inspectPhoto(source: PhotoSource, options: InspectOptions)
 }
 
 /**
- * Lets go of a photo that will not be sent: reads it to its end and drops the bytes.
+ * Lets go of a photo that will not be sent: reads it to its end and drops the bytes. Whoever
+ * was iterating it has detached first (an iterator's 'readable' listener keeps resume() from flowing).
  * Destroying it instead would stall busboy on it, and with it every part behind it (the
  * next file of a batch) and the end of the body the client waits on to read its answer.
  */
 export function letGo(source: PhotoSource): void {
   if (source.destroyed) return;
-  // An async iterator that was reading it holds a 'readable' listener, which keeps resume() from flowing.
-  source.removeAllListeners?.('readable');
   source.resume?.();
 }

@@ -1,15 +1,17 @@
 /**
  * A Yoga request parser for GraphQL multipart requests that streams: graphql-upload-minimal
- * reads the Node request itself, and each file reaches its resolver as a live stream.
- * (Yoga's own multipart parser buffers whole files, so it is switched off.) Beside it a
- * guard watches the raw parts: only `operations`, `map` and the mapped file are allowed.
+ * parses the Node request's body, and each file reaches its resolver as a live stream.
+ * (Yoga's own multipart parser buffers whole files, so it is switched off.) The body
+ * reaches it through one stream, the guard, which watches the raw parts (only `operations`,
+ * `map` and the mapped file are allowed) and the client's pace. What the resolvers need of
+ * the request's files travels in the context (`uploads`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Transform } from 'node:stream';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { processRequest, Upload, type FileUpload } from 'graphql-upload-minimal';
 import { invalidParameter, malformedRequest } from '../errors.js';
-import { listenToBody } from '../http/body-events.js';
-import { watchMultipart, type FileSizeHint, type MultipartGuard, type PartInfo } from './multipart-guard.js';
+import { guardMultipart, type FileSizeHint, type MultipartGuard, type PartInfo } from './multipart-guard.js';
 import { letGo, type PhotoSource } from './photo-stream.js';
 
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'] as const;
@@ -34,20 +36,54 @@ export interface UploadFacts {
   complete: Promise<void>;
 }
 
-/** What the request told us about each file, kept beside graphql-upload-minimal's objects rather than on them. */
-const factsByFile = new WeakMap<FileUpload, UploadFacts>();
-
-export function uploadFactsOf(file: FileUpload): UploadFacts | undefined {
-  return factsByFile.get(file);
+/**
+ * One multipart request's files, from the plugin that parsed it to the resolvers that relay
+ * them: it travels in the server context (`uploads`), and so into the GraphQL context.
+ */
+export interface RequestUploads {
+  /** A file's stream, for the resolver that relays it: from now on it is that resolver's to read or let go. */
+  take(file: FileUpload): PhotoSource;
+  /** What the request told us about `file`, once it has started to arrive. */
+  factsOf(file: FileUpload): UploadFacts | undefined;
+  /**
+   * Lets go of a file no resolver took (`letGo`): an unread file stalls busboy, and with it
+   * the files behind it and the end of the body that the request's other creates wait for.
+   */
+  letGoIfUntaken(file: FileUpload): void;
 }
 
-/** Files whose stream a resolver has taken: theirs to read or let go. */
-const taken = new WeakSet<FileUpload>();
+/** What the upload plugin adds to the server context of a multipart request. */
+export interface UploadServerContext {
+  uploads?: RequestUploads;
+}
 
-/** A file's stream, for the resolver that relays it. */
-export function takeStream(file: FileUpload): PhotoSource {
-  taken.add(file);
-  return file.createReadStream() as unknown as PhotoSource;
+interface ParsedUploads extends RequestUploads {
+  setFacts(file: FileUpload, facts: UploadFacts): void;
+}
+
+/** A request's uploads with no facts yet (and, outside a multipart request, none to come). */
+export function requestUploads(): ParsedUploads {
+  const facts = new Map<FileUpload, UploadFacts>();
+  const taken = new Set<FileUpload>();
+  return {
+    take(file) {
+      taken.add(file);
+      return file.createReadStream() as unknown as PhotoSource;
+    },
+    factsOf: (file) => facts.get(file),
+    setFacts: (file, known) => void facts.set(file, known),
+    letGoIfUntaken(file) {
+      // Asking graphql-upload-minimal instead would throw (and build a stack trace) for every file read.
+      if (taken.has(file)) return;
+      let stream;
+      try {
+        stream = file.createReadStream();
+      } catch {
+        return; // it failed on its own (cut off, or over the limit): nothing to read past
+      }
+      letGo(stream as unknown as PhotoSource);
+    },
+  };
 }
 
 export function isMultipartRequest(request: Request): boolean {
@@ -82,80 +118,54 @@ const describeExtra = (extra: PartInfo[]) =>
   `A multipart request carries only the operations, the map and the mapped file of each upload variable; ${extra.length} other part(s) came (first: "${extra[0]!.name.slice(0, 64)}")`;
 
 /**
- * The request as graphql-upload-minimal reads it, with one difference: the busboy parser
- * it pipes into gets an `error` listener of its own. graphql-upload-minimal listens with
- * `once`, then destroys the parser, whose destroy emits a second error ("Unexpected end
- * of form") that nobody hears: an oversized part header ended the process. Its first
- * error already answers the request (400); later ones are echoes.
+ * What graphql-upload-minimal reads instead of the request: the guard's stream, which the
+ * body passes through once on its way to busboy, with headers of its own (busboy's view of
+ * the Content-Type, the request's left as it came). The request is piped in only when the
+ * parser attaches, so nothing reads the body before it does. The busboy parser also gets
+ * an `error` listener of its own: graphql-upload-minimal listens with `once`, then destroys
+ * the parser, whose destroy emits a second error ("Unexpected end of form") that nobody
+ * hears: an oversized part header ended the process. Its first error already answers the
+ * request (400); later ones are echoes.
  */
-function parserFeed(req: IncomingMessage): IncomingMessage {
+function parserFeed(req: IncomingMessage, stream: Transform, contentType: string): IncomingMessage {
+  // Media types are case-insensitive; graphql-upload-minimal compares "multipart/form-data;" as written.
+  const headers = { ...req.headers, 'content-type': contentType.replace(/^\s*multipart\/form-data\s*;/i, 'multipart/form-data;') };
   const feed = {
-    headers: req.headers,
+    headers,
     pipe<T extends NodeJS.WritableStream>(parser: T): T {
       parser.on('error', () => {});
-      return req.pipe(parser);
+      req.pipe(stream);
+      // A client that breaks off ends the stream short: graphql-upload-minimal sees it close unfinished.
+      req.once('close', () => {
+        if (!req.readableEnded) stream.destroy();
+      });
+      return stream.pipe(parser);
     },
-    unpipe: (parser?: NodeJS.WritableStream) => req.unpipe(parser),
-    once: (event: string, listener: (...args: unknown[]) => void) => req.once(event, listener),
-    resume: () => req.resume(),
+    unpipe: (parser?: NodeJS.WritableStream) => stream.unpipe(parser),
+    once: (event: string, listener: (...args: unknown[]) => void) => stream.once(event, listener),
+    resume: () => stream.resume(),
     get readableEnded() {
-      return req.readableEnded;
+      return stream.readableEnded;
     },
   };
   return feed as unknown as IncomingMessage;
 }
 
-/** Aborts the request when the client sends nothing for `ms` (unless we stopped reading it ourselves). */
-function watchIdle(req: IncomingMessage, ms: number, onIdle: () => void): () => void {
-  let last = Date.now();
-  const bump = () => {
-    last = Date.now();
-  };
-  const timer = setInterval(() => {
-    // Paused means we are waiting on upstream (backpressure), not on the client.
-    if (req.isPaused() || req.readableFlowing === false) return bump();
-    if (Date.now() - last >= ms) onIdle();
-  }, Math.max(25, Math.min(1000, ms / 4)));
-  timer.unref();
-  const stop = () => {
-    clearInterval(timer);
-    unlisten();
-  };
-  const unlisten = listenToBody(req, { data: bump, end: stop, close: stop });
-  return stop;
-}
-
-/**
- * Lets go of a file no resolver took (`letGo`): an unread file stalls busboy, and with it
- * the files behind it and the end of the body that the request's other creates wait for.
- */
-export function letGoIfUntaken(file: FileUpload): void {
-  // Asking graphql-upload-minimal instead would throw (and build a stack trace) for every file read.
-  if (taken.has(file)) return;
-  let stream;
-  try {
-    stream = file.createReadStream();
-  } catch {
-    return; // it failed on its own (cut off, or over the limit): nothing to read past
-  }
-  letGo(stream as unknown as PhotoSource);
-}
-
 /** After an operation of a multipart request has its result: its files that nothing read (it failed validation, or never ran). */
-function letGoOfUnread(params: { variables?: unknown }): void {
-  for (const upload of collectUploads(params.variables)) upload.promise.then(letGoIfUntaken, () => {});
+function letGoOfUnread(uploads: RequestUploads, params: { variables?: unknown }): void {
+  for (const upload of collectUploads(params.variables)) upload.promise.then((file) => uploads.letGoIfUntaken(file), () => {});
 }
 
 export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
-  const multipart = new WeakSet<Request>();
   return {
-    onParams({ request, setParamsHandler, paramsHandler }) {
-      if (!multipart.has(request)) return;
+    onParams({ context, setParamsHandler, paramsHandler }) {
+      const uploads = (context as UploadServerContext).uploads;
+      if (!uploads) return;
       setParamsHandler(async (payload) => {
         try {
           return await paramsHandler(payload);
         } finally {
-          letGoOfUnread(payload.params);
+          letGoOfUnread(uploads, payload.params);
         }
       });
     },
@@ -167,23 +177,19 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
       }
       const { req, res } = serverContext as { req?: IncomingMessage; res?: ServerResponse };
       if (!req) throw httpError('Multipart uploads need the Node.js HTTP server', 400);
-      multipart.add(request);
+      const session = requestUploads();
+      (serverContext as UploadServerContext).uploads = session;
       setRequestParser(async () => {
         const contentType = request.headers.get('content-type') ?? '';
-        // Media types are case-insensitive; graphql-upload-minimal compares "multipart/form-data;" as written.
-        req.headers['content-type'] = contentType.replace(/^\s*multipart\/form-data\s*;/i, 'multipart/form-data;');
-        // Attached before busboy, so it sees each chunk first.
-        const guard: MultipartGuard = watchMultipart(req, contentType);
-        const stopIdle = watchIdle(req, options.idleTimeoutMs, () => {
-          req.destroy(new Error(`The upload sent no bytes for ${options.idleTimeoutMs} ms`));
+        const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+        const guard: MultipartGuard = guardMultipart(contentType, declared, {
+          ms: options.idleTimeoutMs,
+          onIdle: () => req.destroy(new Error(`The upload sent no bytes for ${options.idleTimeoutMs} ms`)),
         });
-        const stopWatching = () => {
-          guard.dispose();
-          stopIdle();
-        };
+        const stopWatching = guard.dispose;
         let operations: unknown;
         try {
-          operations = await processRequest(parserFeed(req), res as ServerResponse, {
+          operations = await processRequest(parserFeed(req, guard.stream, contentType), res as ServerResponse, {
             maxFileSize: options.maxFileBytes + 1,
             maxFieldSize: MAX_FIELD_BYTES,
             // Files the map does not name are skipped by graphql-upload-minimal and refused by the guard.
@@ -236,7 +242,7 @@ export function useStreamingUploads(options: StreamingUploadOptions): Plugin {
         // its resolver sees it (these handlers run before any later await on the promise).
         for (const upload of uploads) {
           upload.promise.then(
-            (file) => void factsByFile.set(file, factsOf()),
+            (file) => session.setFacts(file, factsOf()),
             () => {},
           );
         }
