@@ -2,24 +2,15 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { isMetaStudioError } from '../errors.js';
 import { subscriptionError } from '../jobs/completion/completion-stream.js';
-import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
-import { seesWholeAccount } from '../jobs/model/visibility.js';
 import type { JobState } from '../metastudio/types.js';
 import { builder } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { JobStateEnum, PictureModelingJobRef } from './job.js';
+import { listVisibleJobs } from './loaders.js';
 
 /** One page of the caller's jobs (for admins: of the account, from upstream), with the total. */
-async function page(ctx: GraphQLContext, offset: number, limit: number, states: JobState[] | undefined): Promise<{ total: number; jobs: JobRecord[] }> {
-  if (seesWholeAccount(ctx.principal)) {
-    const { data } = await ctx.services.client.listPictureModelingJobs({ offset, limit, states });
-    const jobs = (data.picture_modeling_jobs ?? []).map((info) => recordFromUpstream(info, { owner: ACCOUNT_OWNER }));
-    return { total: typeof data.count === 'number' ? data.count : jobs.length, jobs };
-  }
-  const result = await ctx.services.store.listJobs(ctx.principal.id, { offset, limit, states });
-  for (const job of result.jobs) ctx.loaders.stored.prime(job.jobId, job);
-  return result;
-}
+const page = (ctx: GraphQLContext, offset: number, limit: number, states: JobState[] | undefined) =>
+  listVisibleJobs(ctx.services, ctx.loaders, ctx.principal, { offset, limit, states });
 
 builder.queryField('pictureModelingJobsConnection', (t) =>
   t.connection(

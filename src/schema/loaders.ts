@@ -7,7 +7,7 @@
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/authenticator.js';
 import { isUpstreamRefusal, jobNotFound } from '../errors.js';
-import { isTerminal, type DigitalAssetSummary } from '../metastudio/types.js';
+import { isTerminal, type DigitalAssetSummary, type JobState } from '../metastudio/types.js';
 import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
 import { canSee, seesWholeAccount } from '../jobs/model/visibility.js';
 import type { Services } from './context.js';
@@ -88,4 +88,25 @@ export async function loadVisibleJob(loaders: Loaders, principal: Principal, job
   if (!canSee(principal, record)) throw jobNotFound(jobId);
   if (isTerminal(record.state)) return record;
   return loaders.live.load(jobId);
+}
+
+/**
+ * One page of the jobs the caller may see, newest first, with the total: for holders of the
+ * admin scope every job of the account, from upstream; for anyone else their own, from the
+ * store (priming the loader, so nested reads of these jobs make no second store read).
+ */
+export async function listVisibleJobs(
+  services: Pick<Services, 'store' | 'client'>,
+  loaders: Loaders,
+  principal: Principal,
+  query: { offset: number; limit: number; states: readonly JobState[] | undefined },
+): Promise<{ total: number; jobs: JobRecord[] }> {
+  if (seesWholeAccount(principal)) {
+    const { data } = await services.client.listPictureModelingJobs({ offset: query.offset, limit: query.limit, states: query.states });
+    const jobs = (data.picture_modeling_jobs ?? []).map((info) => recordFromUpstream(info, { owner: ACCOUNT_OWNER }));
+    return { total: typeof data.count === 'number' ? data.count : jobs.length, jobs };
+  }
+  const result = await services.store.listJobs(principal.id, query);
+  for (const job of result.jobs) loaders.stored.prime(job.jobId, job);
+  return result;
 }

@@ -1,10 +1,9 @@
 import { invalidParameter } from '../errors.js';
 import type { StyleInfo } from '../metastudio/types.js';
-import { ACCOUNT_OWNER, recordFromUpstream, type JobRecord } from '../jobs/model/job-record.js';
+import type { JobRecord } from '../jobs/model/job-record.js';
 import { builder } from './builder.js';
 import { JobStateEnum, PictureModelingJobRef } from './job.js';
-import { loadVisibleJob } from './loaders.js';
-import { seesWholeAccount } from '../jobs/model/visibility.js';
+import { listVisibleJobs, loadVisibleJob } from './loaders.js';
 import { orMssError } from './mss-error.js';
 
 const JobListRef = builder.objectRef<{ totalCount: number; jobs: JobRecord[] }>('PictureModelingJobList').implement({
@@ -56,15 +55,7 @@ builder.queryType({
           const limit = args.limit ?? 10;
           if (limit < 1 || limit > 100) throw invalidParameter('limit must be between 1 and 100');
           if (offset < 0) throw invalidParameter('offset must not be negative');
-          const states = args.states ?? undefined;
-          if (seesWholeAccount(ctx.principal)) {
-            const { data } = await ctx.services.client.listPictureModelingJobs({ offset, limit, states });
-            const jobs = (data.picture_modeling_jobs ?? []).map((info) => recordFromUpstream(info, { owner: ACCOUNT_OWNER }));
-            return { totalCount: typeof data.count === 'number' ? data.count : jobs.length, jobs };
-          }
-          const { total, jobs } = await ctx.services.store.listJobs(ctx.principal.id, { offset, limit, states });
-          // Prime the per-request loader so nested reads of these jobs make no second store read.
-          for (const job of jobs) ctx.loaders.stored.prime(job.jobId, job);
+          const { total, jobs } = await listVisibleJobs(ctx.services, ctx.loaders, ctx.principal, { offset, limit, states: args.states ?? undefined });
           return { totalCount: total, jobs };
         }),
     }),
