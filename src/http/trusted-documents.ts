@@ -31,13 +31,13 @@ export function loadTrustedDocuments(file: string, only: boolean): TrustedDocume
 }
 
 /** The id a request names, in either form. */
-export function documentIdOf(params: { documentId?: unknown; extensions?: unknown }): string | null {
+function documentIdOf(params: { documentId?: unknown; extensions?: unknown }): string | null {
   if (typeof params.documentId === 'string' && params.documentId) return params.documentId;
   const hash = (params.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
   return typeof hash === 'string' && hash ? hash : null;
 }
 
-export const ONLY_TRUSTED_MESSAGE = 'This gateway runs trusted documents only: send the documentId (sha256) of an operation from client/generated/persisted-documents.json';
+const ONLY_TRUSTED_MESSAGE = 'This gateway runs trusted documents only: send the documentId (sha256) of an operation from client/generated/persisted-documents.json';
 
 /** Why an operation is refused under the trusted-documents rule, as every transport words it. */
 export const TRUSTED_DOCUMENT_REFUSALS = {

@@ -12,8 +12,9 @@
  * `{"payload": null, "errors": [...]}`; the body ends with the closing boundary when the
  * subscription completes. https://www.apollographql.com/docs/graphos/routing/operations/subscriptions/multipart-protocol
  */
-import type { ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { ExecutionResult } from 'graphql';
+import { publicError, publicResult } from './public-result.js';
 
 export const MULTIPART_SUBSCRIPTION_CONTENT_TYPE = 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"';
 const BOUNDARY = '\r\n--graphql';
@@ -29,21 +30,6 @@ export function acceptsMultipartSubscriptions(accept: string | null): boolean {
       const [type, ...params] = range.split(';');
       return type === 'multipart/mixed' && params.some((p) => /^subscriptionspec="?1\.0"?$/.test(p));
     });
-}
-
-/** What a client may see of an error: Yoga's transport-only `http` extension stays inside. */
-function publicError(error: GraphQLError | Error): Record<string, unknown> {
-  // Anything but a GraphQLError is masked, as Yoga masks unexpected errors.
-  if (!('toJSON' in error) || typeof error.toJSON !== 'function') return { message: 'Unexpected error.' };
-  const { extensions, ...json } = error.toJSON();
-  if (!extensions) return json;
-  const { http: _http, ...rest } = extensions;
-  return Object.keys(rest).length ? { ...json, extensions: rest } : json;
-}
-
-function publicResult(result: ExecutionResult): Record<string, unknown> {
-  const { errors, ...rest } = result;
-  return errors ? { ...rest, errors: errors.map(publicError) } : rest;
 }
 
 export function useMultipartSubscriptions(options: { heartbeatMs: number }): Plugin {

@@ -7,6 +7,7 @@
  */
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { publicResult } from './public-result.js';
 import { acceptsMultipartSubscriptions } from './use-multipart-subscriptions.js';
 
 const PING_MS = 12_000;
@@ -47,8 +48,7 @@ export function useSseEventIds(): Plugin {
               const next = await iterator.next();
               if (!next.done) {
                 const cursor = cursorOf(next.value);
-                const { errors, ...rest } = next.value;
-                const payload = errors ? { ...rest, errors: errors.map((e) => withoutHttp(e.toJSON())) } : rest;
+                const payload = publicResult(next.value);
                 controller.enqueue(encoder.encode(`${cursor ? `id: ${cursor}\n` : ''}event: next\ndata: ${JSON.stringify(payload)}\n\n`));
                 return;
               }
@@ -72,10 +72,4 @@ export function useSseEventIds(): Plugin {
       }, 'text/event-stream');
     },
   };
-}
-
-function withoutHttp<T extends { extensions?: Record<string, unknown> }>(error: T): T {
-  if (!error.extensions || !('http' in error.extensions)) return error;
-  const { http: _http, ...extensions } = error.extensions;
-  return Object.keys(extensions).length ? { ...error, extensions } : { ...error, extensions: undefined };
 }
