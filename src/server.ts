@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Gateway } from './gateway.js';
-import { tooManyConnectionsBody } from './http/connection-limit.js';
+import { errorBody } from './http/error-body.js';
 import { corsHeadersFor, ownOriginsOf } from './http/cors.js';
 import { lingerAfterEarlyAnswer } from './http/linger.js';
 import { isEventStreamRequest } from './http/use-stream-share.js';
@@ -45,7 +45,7 @@ function answerShuttingDown(res: ServerResponse, corsOrigins: readonly string[])
     });
     const origin = res.req.headers.origin;
     res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', connection: 'close', 'retry-after': '1', ...corsHeadersFor(origin, corsOrigins) });
-    res.end(JSON.stringify({ errors: [{ message: 'The gateway is shutting down; retry', extensions: { code: 'SHUTTING_DOWN' } }] }));
+    res.end(errorBody('The gateway is shutting down; retry', 'SHUTTING_DOWN'));
   });
 }
 
@@ -108,7 +108,7 @@ export async function startServer(gateway: Gateway, options: { port: number; hos
         if (!connections.tryOpen('sse')) {
           // A listed origin's browser must be able to read why (as from any other refusal).
           res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', ...corsHeadersFor(req.headers.origin, config.corsOrigins) });
-          res.end(tooManyConnectionsBody('This instance holds as many connections as it allows; retry shortly'));
+          res.end(errorBody('This instance holds as many connections as it allows; retry shortly', 'TOO_MANY_CONNECTIONS'));
           return;
         }
         res.once('close', () => connections.close('sse'));

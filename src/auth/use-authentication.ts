@@ -9,13 +9,14 @@
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Authenticator, Principal } from './authenticator.js';
+import { errorBody } from '../http/error-body.js';
 
 export interface AuthenticatedServerContext {
   principal?: Principal;
 }
 
 export function unauthenticatedResponse(reason: string, ResponseImpl: typeof Response): Response {
-  return new ResponseImpl(JSON.stringify({ errors: [{ message: `Unauthenticated: ${reason}`, extensions: { code: 'UNAUTHENTICATED' } }] }), {
+  return new ResponseImpl(errorBody(`Unauthenticated: ${reason}`, 'UNAUTHENTICATED'), {
     status: 401,
     headers: {
       'content-type': 'application/json; charset=utf-8',

@@ -74,8 +74,3 @@ export function createConnectionLimit(max: number, metrics: GatewayMetrics, shar
     },
   };
 }
-
-/** The JSON answer for an SSE request beyond a limit. */
-export function tooManyConnectionsBody(message: string): string {
-  return JSON.stringify({ errors: [{ message, extensions: { code: 'TOO_MANY_CONNECTIONS' } }] });
-}

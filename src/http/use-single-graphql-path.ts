@@ -6,6 +6,7 @@
  * is answered 404 here, before anything reads its body.
  */
 import type { Plugin } from 'graphql-yoga';
+import { errorBody } from './error-body.js';
 
 /** The path a GraphQL request must have; anything else is not GraphQL. */
 export function isGraphQLPath(url: URL, endpoint: string): boolean {
@@ -21,7 +22,7 @@ export function useSingleGraphQLPath(endpoint: string): Plugin {
       const loose = [request.url, url.href].some((href) => href.endsWith(endpoint) || href.endsWith(`${endpoint}/`)) || url.pathname.toLowerCase().includes(endpoint.toLowerCase());
       if (!loose) return;
       endResponse(
-        new fetchAPI.Response(JSON.stringify({ errors: [{ message: `Not found: GraphQL is served at ${endpoint} only`, extensions: { code: 'NOT_FOUND' } }] }), {
+        new fetchAPI.Response(errorBody(`Not found: GraphQL is served at ${endpoint} only`, 'NOT_FOUND'), {
           status: 404,
           headers: { 'content-type': 'application/json; charset=utf-8' },
         }),

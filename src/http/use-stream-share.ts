@@ -7,7 +7,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/authenticator.js';
-import { tooManyConnectionsBody, type ConnectionLimit } from './connection-limit.js';
+import type { ConnectionLimit } from './connection-limit.js';
+import { errorBody } from './error-body.js';
 
 export const isEventStreamRequest = (accept: string | null | undefined) => (accept ?? '').includes('text/event-stream');
 
@@ -19,18 +20,14 @@ export function useStreamShare(connections: ConnectionLimit, perPrincipal: numbe
       if (!principal || !isEventStreamRequest(request.headers.get('accept'))) return;
       if (!connections.claim(principal.id)) {
         return endResponse(
-          new fetchAPI.Response(tooManyConnectionsBody(`You already hold ${perPrincipal} subscription connections on this instance; close one first`), {
+          new fetchAPI.Response(errorBody(`You already hold ${perPrincipal} subscription connections on this instance; close one first`, 'TOO_MANY_CONNECTIONS'), {
             status: 429,
             headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '5' },
           }),
         );
       }
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        connections.unclaim(principal.id);
-      };
+      // Exactly one of the two is listened to, once: the share is given back once.
+      const release = () => connections.unclaim(principal.id);
       if (res) res.once('close', release);
       else request.signal.addEventListener('abort', release, { once: true });
     },
