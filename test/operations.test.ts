@@ -22,7 +22,6 @@ describe('configuration', () => {
       host: '127.0.0.1',
       publicUrl: undefined,
       databasePath: './data/gateway.db',
-      redisUrl: undefined,
       maxUploadBytes: 10485760,
       pollIntervalMs: 30000,
       relayAllowPrivate: false,

@@ -8,7 +8,6 @@ export interface PrincipalSlots {
   /** Takes one of `principal`'s slots, or returns false when it holds its share. */
   take(principal: string): boolean;
   release(principal: string): void;
-  held(principal: string): number;
 }
 
 export function createPrincipalSlots(perPrincipal: number): PrincipalSlots {
@@ -25,6 +24,5 @@ export function createPrincipalSlots(perPrincipal: number): PrincipalSlots {
       if (n > 0) held.set(principal, n);
       else held.delete(principal);
     },
-    held: (principal) => held.get(principal) ?? 0,
   };
 }

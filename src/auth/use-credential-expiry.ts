@@ -11,6 +11,9 @@ import type { Principal } from './authenticator.js';
 /** setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Milliseconds until `expiresAt`, as a setTimeout delay (never negative, never beyond what a timer can wait). */
+export const msUntil = (expiresAt: number) => Math.max(0, Math.min(expiresAt - Date.now(), MAX_TIMER_MS));
+
 export const credentialsExpired = () => new GraphQLError('Unauthenticated: the credentials have expired', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
 /** Ends `source` at `expiresAt` with one error result; returning early reaches the source at once. */
@@ -19,7 +22,7 @@ export function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: n
   let timer: NodeJS.Timeout | undefined;
   let state: 'open' | 'expired' | 'done' = 'open';
   const expired = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => resolve('expired'), Math.max(0, Math.min(expiresAt - Date.now(), MAX_TIMER_MS)));
+    timer = setTimeout(() => resolve('expired'), msUntil(expiresAt));
   });
   const finish = async () => {
     clearTimeout(timer);

@@ -57,13 +57,12 @@ export const storeSecrets = ['REDIS_PASSWORD'];
 
 export interface StoreConfig {
   databasePath: string;
-  redisUrl: string | undefined;
   /** Where Redis is (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); undefined means SQLite. */
   redis: RedisConfig | undefined;
 }
 
 export function storeConfig(e: CleanedEnv<typeof storeSpec>, problems: string[]): StoreConfig {
-  return { databasePath: e.DATABASE_PATH, redisUrl: e.REDIS_URL, redis: redisConfigOf(e, problems) };
+  return { databasePath: e.DATABASE_PATH, redis: redisConfigOf(e, problems) };
 }
 
 function redisConfigOf(e: CleanedEnv<typeof storeSpec>, problems: string[]): RedisConfig | undefined {

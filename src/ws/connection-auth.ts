@@ -8,12 +8,10 @@ import type { IncomingMessage } from 'node:http';
 import { CloseCode, type ServerOptions } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/authenticator.js';
+import { msUntil } from '../auth/use-credential-expiry.js';
 import type { Gateway } from '../gateway.js';
 import type { ConnectionLimit } from '../http/connection-limit.js';
 import { TRY_AGAIN_LATER, type SocketShare } from './upgrade-gate.js';
-
-/** setTimeout cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What graphql-ws carries for a socket: its request, and who it is once authenticated. */
 export interface SocketExtra extends Record<PropertyKey, unknown> {
@@ -59,7 +57,7 @@ export function authenticateConnections(deps: {
     const expiresAt = result.principal.expiresAt;
     if (expiresAt !== undefined) {
       const socket = ctx.extra.socket;
-      const timer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Forbidden: credentials expired'), Math.max(0, Math.min(expiresAt - Date.now(), MAX_TIMER_MS)));
+      const timer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Forbidden: credentials expired'), msUntil(expiresAt));
       timer.unref();
       socket.once('close', () => clearTimeout(timer));
     }
