@@ -119,14 +119,12 @@ function fromClient(body: AsyncIterable<Uint8Array>, facts: UploadFacts | undefi
   const photo = body[Symbol.asyncIterator]();
   // An iterator object, not an async generator: a generator suspended on the next pull keeps
   // the chunk it yielded last in its registers, one pinned chunk per upload.
+  // Both already fail as the client's errors: the photo's body (photo-stream.ts, nextFromClient)
+  // and the body's judgement (use-streaming-uploads.ts) throw MetaStudioErrors only.
   const next = async (): Promise<IteratorResult<Uint8Array>> => {
-    try {
-      const result = await photo.next();
-      if (result.done) await facts?.complete;
-      return result;
-    } catch (error) {
-      throw isMetaStudioError(error) ? error : invalidParameter(`The upload broke off before the photo was complete: ${(error as Error).message}`, error);
-    }
+    const result = await photo.next();
+    if (result.done) await facts?.complete;
+    return result;
   };
   const iterator: AsyncIterableIterator<Uint8Array> = {
     next,
