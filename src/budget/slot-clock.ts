@@ -125,7 +125,8 @@ function currentRate(state: State, limit: number, now: number): number {
   rate += seconds * (state.ceiling > 0 ? step / 10 : step);
   return Math.min(limit, rate);
 }
-const intervalOf = (rate: number) => (1000 / rate) * (1 + GUARD_SHARE);
+/** The spacing of slots at `rate` calls a second: 1000 / rate, plus the guard. */
+export const intervalOf = (rate: number) => (1000 / rate) * (1 + GUARD_SHARE);
 
 function cut(rate: number, limit: number, stated: number | undefined): number {
   const lowered = stated && stated > 0 ? (stated < rate ? stated : rate * JITTER_FACTOR) : rate * DECREASE_FACTOR;
@@ -272,16 +273,20 @@ export function createRedisSlotClock(redis: ScriptRunner, fallback: SlotClock = 
     if (lo > hi) [lo, hi] = [low, high];
     learnedAt = readAt;
   };
+  /** One script on an operation's state; undefined while Redis is out of reach, and the caller asks the fallback. */
+  async function run<T>(script: string, operation: BudgetOperation, ...args: Array<string | number>): Promise<T | undefined> {
+    if (lost(redis)) return undefined;
+    try {
+      return (await redis.eval(script, 1, budgetKey(operation), ...args)) as T;
+    } catch {
+      return undefined;
+    }
+  }
   return {
     async reserve(operation, limit, maxWaitMs) {
-      if (lost(redis)) return fallback.reserve(operation, limit, maxWaitMs);
-      let reply: [number, string, string, string, string];
       const sentAt = performance.now();
-      try {
-        reply = (await redis.eval(RESERVE, 1, budgetKey(operation), limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS)) as typeof reply;
-      } catch {
-        return fallback.reserve(operation, limit, maxWaitMs);
-      }
+      const reply = await run<[number, string, string, string, string]>(RESERVE, operation, limit, INCREASE_SHARE, maxWaitMs, GUARD_SHARE, STATE_TTL_MS);
+      if (!reply) return fallback.reserve(operation, limit, maxWaitMs);
       const readAt = performance.now();
       const [granted, wait, rate, slot, redisNow] = reply;
       const slotAt = Number(slot);
@@ -290,22 +295,12 @@ export function createRedisSlotClock(redis: ScriptRunner, fallback: SlotClock = 
       return { granted: true, waitMs: Math.max(0, slotAt - lo - performance.now()), rate: Number(rate), slotAt, earliestAt: slotAt - hi };
     },
     async late(operation, limit, latenessMs) {
-      if (lost(redis)) return fallback.late(operation, limit, latenessMs);
-      try {
-        await redis.eval(LATE, 1, budgetKey(operation), limit, INCREASE_SHARE, latenessMs, GUARD_SHARE, STATE_TTL_MS);
-      } catch {
-        await fallback.late(operation, limit, latenessMs);
-      }
+      const reply = await run<number>(LATE, operation, limit, INCREASE_SHARE, latenessMs, GUARD_SHARE, STATE_TTL_MS);
+      if (reply === undefined) await fallback.late(operation, limit, latenessMs);
     },
     async throttled(operation, limit, stated) {
-      const args = [limit, INCREASE_SHARE, BACKOFF_MS, stated ?? 0, DECREASE_FACTOR, JITTER_FACTOR, MIN_RATE, GUARD_SHARE, STATE_TTL_MS];
-      if (lost(redis)) return fallback.throttled(operation, limit, stated);
-      let reply: [number, string];
-      try {
-        reply = (await redis.eval(THROTTLED, 1, budgetKey(operation), ...args)) as [number, string];
-      } catch {
-        return fallback.throttled(operation, limit, stated);
-      }
+      const reply = await run<[number, string]>(THROTTLED, operation, limit, INCREASE_SHARE, BACKOFF_MS, stated ?? 0, DECREASE_FACTOR, JITTER_FACTOR, MIN_RATE, GUARD_SHARE, STATE_TTL_MS);
+      if (!reply) return fallback.throttled(operation, limit, stated);
       return { lowered: reply[0] === 1, rate: Number(reply[1]) };
     },
   };
