@@ -17,7 +17,7 @@
  */
 import type { Logger } from '../observability/logger.js';
 import type { RedisEventTarget } from '../jobs/completion/redis-event-target.js';
-import type { CreateQueue } from './create-queue.js';
+import { positionIn, type CreateQueue } from './create-queue.js';
 
 /** How often a follower announces itself again. */
 export const REANNOUNCE_MS = 3000;
@@ -101,17 +101,9 @@ export function createCreateQueueRelay(options: RelayOptions): CreateQueueRelay 
   const publish = (principal: string, key: string, place: RemotePlace) =>
     target.dispatchEvent(new CustomEvent(placeChannel(principal, key), { detail: place }));
 
-  const placeHere = (principal: string, key: string) => {
-    for (const queue of queues) {
-      const found = queue.positionOf(principal, key);
-      if (found) return found;
-    }
-    return undefined;
-  };
-
   /** Publishes the followed create's place if it changed (or always, when `force`), or that it left. */
   function refresh(id: string, entry: Followed, force: boolean) {
-    const found = placeHere(entry.principal, entry.key);
+    const found = positionIn(queues, entry.principal, entry.key);
     if (found) {
       if (!force && found.position === entry.last) return;
       entry.last = found.position;
@@ -148,7 +140,7 @@ export function createCreateQueueRelay(options: RelayOptions): CreateQueueRelay 
     const id = idOf(announced.principal, announced.key);
     const until = Date.now() + silenceMs;
     // A create sent again with its key after a refusal is waiting anew: its place, not the old `left`.
-    if (left.has(id) && !placeHere(announced.principal, announced.key)) {
+    if (left.has(id) && !positionIn(queues, announced.principal, announced.key)) {
       left.set(id, until);
       return void publish(announced.principal, announced.key, { left: true });
     }

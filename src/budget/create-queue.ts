@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { upstreamBusy, storeUnavailable } from '../errors.js';
 import type { BudgetOperation } from './rate-limits.js';
-import { GUARD_SHARE, LATE_LIMIT_MS, latenessOf, type Reservation, type SlotClock } from './slot-clock.js';
+import { intervalOf, LATE_LIMIT_MS, latenessOf, type Reservation, type SlotClock } from './slot-clock.js';
 import type { Turn } from './turn.js';
 
 /** Longest the queue waits to learn when a granted create went out before it reserves the next slot. */
@@ -68,6 +68,15 @@ export interface CreateQueue {
   close(): void;
 }
 
+/** A waiting create's place in whichever of `queues` holds it (principal and idempotency key name it). */
+export function positionIn(queues: readonly CreateQueue[], principal: string, idempotencyKey: string): QueuePosition | undefined {
+  for (const queue of queues) {
+    const found = queue.positionOf(principal, idempotencyKey);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export function createCreateQueue(options: QueueOptions): CreateQueue {
   const { operation, limit, clock } = options;
   const lanes = new Map<string, Waiter[]>();
@@ -78,7 +87,7 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
   let running = false;
   let rate = limit;
   let nextSlotAt = 0;
-  const interval = () => (1000 / rate) * (1 + GUARD_SHARE);
+  const interval = () => intervalOf(rate);
 
   function changed() {
     options.onDepth?.(size);
@@ -163,7 +172,8 @@ export function createCreateQueue(options: QueueOptions): CreateQueue {
         try {
           reservation = await clock.reserve(operation, limit, latest - now);
         } catch (error) {
-          // The shared clock (Redis) is out of reach: nobody can be paced, so nobody is sent.
+          // A clock that fails (the Redis clock does not: it paces in memory while Redis is out of
+          // reach): nobody can be paced, so nobody is sent, and the dispatcher never rejects.
           for (let w = takeNext(); w; w = takeNext()) w.settle({ error: storeUnavailable(error) });
           changed();
           break;

@@ -9,7 +9,7 @@
  * `silenceMs` is taken for gone, and the stream ends.
  */
 import { Repeater } from 'graphql-yoga';
-import type { CreateQueue } from './create-queue.js';
+import { positionIn, type CreateQueue } from './create-queue.js';
 import type { CreateQueueRelay, RemotePlace } from './create-queue-relay.js';
 
 /** How long a create named by a subscription may take to reach the queue. */
@@ -49,7 +49,7 @@ export function followCreateQueue(
     };
     const check = () => {
       if (seen === 'there') return;
-      const found = queues.map((q) => q.positionOf(principal, idempotencyKey)).find((p) => p !== undefined);
+      const found = positionIn(queues, principal, idempotencyKey);
       if (!found) {
         if (seen) stop();
         return;

@@ -41,8 +41,7 @@ export function createControl(emulator: () => Emulator, world: JobWorld) {
       try {
         emulator().setRateLimits(limits === 'off' ? 'off' : parseRateLimits(limits));
       } catch (error) {
-        res.writeHead(400, { 'content-type': 'application/json' });
-        return void res.end(JSON.stringify({ error: (error as Error).message }));
+        return fail((error as Error).message);
       }
       return ok({ ok: true });
     }

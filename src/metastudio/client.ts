@@ -59,8 +59,9 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /**
    * Longest wait for a turn in the upstream budget, throttled retries included; beyond it
-   * GATEWAY.UPSTREAM_BUSY and nothing is sent (work that can come back later, such as a
-   * poll pass, uses this to leave the slots to others). @default UPSTREAM_QUEUE_TIMEOUT_MS
+   * GATEWAY.UPSTREAM_BUSY and nothing is sent (for work that can come back later; no caller
+   * in the gateway sets it yet: the poller leaves room by waiting while re-reads are due).
+   * @default UPSTREAM_QUEUE_TIMEOUT_MS
    */
   maxWaitMs?: number | undefined;
 }
