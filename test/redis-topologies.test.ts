@@ -10,7 +10,7 @@ import { uploadPhoto } from './support/multipart.js';
 import { gql, startHarness, UNFELT_LIMITS, waitFor, type Harness } from './support/harness.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { startCluster, startSentinelGroup, type RedisCluster, type SentinelGroup } from './support/redis-topologies.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, subscribe, wsClient } from './support/subscriptions.js';
 
 let single: RedisServer;
 let sentinel: SentinelGroup;
@@ -86,7 +86,7 @@ describe.each([
     const sub = subscribe(client, { jobId: created.jobId });
     const all = subscribe(client);
     // Listening on B: its server counts both subscriptions open.
-    await waitFor(() => b.gateway.services.metrics.activeSubscriptions.get().then((m) => m.values[0]!.value >= 2));
+    await waitFor(async () => (await openSubscriptions(b.url)) >= 2);
     emulator.world.complete(created.jobId);
     await sub.done;
     expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId: created.jobId, state: 'SUCCEED' });

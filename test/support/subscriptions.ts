@@ -31,6 +31,14 @@ export async function untilSubscriptions(baseUrl: string, count: number, timeout
   await waitFor(async () => (await openSubscriptions(baseUrl)) === count, timeoutMs, 10);
 }
 
+/** Runs `open` and waits until the gateway at `baseUrl` holds one more subscription: it is listening from then on. */
+export async function opened<T>(baseUrl: string, open: () => T | Promise<T>): Promise<T> {
+  const before = await openSubscriptions(baseUrl);
+  const result = await open();
+  await waitFor(async () => (await openSubscriptions(baseUrl)) > before);
+  return result;
+}
+
 export function wsClient(url: string, options: { lazy?: boolean; connectionParams?: Record<string, unknown>; onClosed?: (code: number) => void } = {}): Client {
   return createClient({
     url,
