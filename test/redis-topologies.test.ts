@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
-import { makePng } from './support/images.js';
-import { uploadPhoto } from './support/multipart.js';
+import { hs256Bearer } from './support/identity.js';
+import { createOn } from './support/multipart.js';
 import { gql, startHarness, UNFELT_LIMITS, waitFor, type Harness } from './support/harness.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { startCluster, startSentinelGroup, type RedisCluster, type SentinelGroup } from './support/redis-topologies.js';
@@ -26,12 +26,7 @@ afterAll(async () => {
 });
 
 const secret = 'redis-topologies-secret-'.padEnd(40, 'z');
-const tokenFor = async (sub: string) => {
-  const { SignJWT } = await import('jose');
-  return { authorization: `Bearer ${await new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(secret))}` };
-};
-const createOn = async (h: Harness, headers: Record<string, string>, input: Record<string, unknown> = {}) =>
-  (await uploadPhoto(h.url, { file: makePng(16, 16), headers, input })).body.data.createPictureModelingJob;
+const tokenFor = (sub: string) => hs256Bearer(secret, sub);
 
 const JOB_QUERY = `query($id: ID!) { pictureModelingJob(jobId: $id) { __typename ... on PictureModelingJob { jobId state } ... on MssError { errorCode } } }`;
 
