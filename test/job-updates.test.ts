@@ -13,7 +13,7 @@ import { uploadPhoto } from './support/multipart.js';
 import { multipartSubscribe } from './support/multipart-subscription.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { sseUpdates, UPDATED_SUBSCRIPTION } from './support/job-updates.js';
-import { opened, openSubscriptions, subscribe, wsClient } from './support/subscriptions.js';
+import { opened, openSubscriptions, subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -161,6 +161,8 @@ describe.each([
     expect(seen).toEqual([...jobs.map((j) => `${j}:PROCESSING`), ...jobs.map((j) => `${j}:SUCCEED`), `${live}:WAITING`]);
     expect(new Set(after.events.map((e) => e.data.pictureModelingJobUpdated.cursor)).size).toBe(7);
     await second.dispose();
+    // The server counts the close a moment after the client's dispose: the next test's opened() reads from zero.
+    await untilSubscriptions(h.url, 0);
   });
 
   it('SSE reconnect with Last-Event-ID: every missed event exactly once, then live', async () => {
