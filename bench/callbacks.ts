@@ -7,7 +7,7 @@
 import { createClient } from 'graphql-ws';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
-import { fmt, pool, startEmulatorProcess, startGatewayProcess } from './lib.js';
+import { fmt, pool, startEmulatorProcess, startGatewayProcess, upstreamCalls } from './lib.js';
 
 export interface CallbacksResult {
   subscribers: number;
@@ -63,8 +63,7 @@ export async function benchCallbacks(subscribers = 1000, replays = 20_000): Prom
   while (deliveredAt.size < acknowledged && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const lastDelivery = Math.max(...deliveredAt.values());
 
-  const shows = async () =>
-    [...(await (await fetch(`${gw.url}/metrics`)).text()).matchAll(/^gateway_upstream_calls_total\{operation="ShowPictureModelingJob",status="[^"]*"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  const shows = () => upstreamCalls(gw.url, 'ShowPictureModelingJob');
   const showsBefore = await shows();
   const replayUrls = Array.from({ length: replays }, (_, i) => notifyUrls[i % notifyUrls.length]!);
   const replayStart = performance.now();

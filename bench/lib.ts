@@ -108,6 +108,12 @@ export function compareToBaseline(measured: number[], baseline: number[]): Compa
   return { p50, p99, baselineP50, baselineP99, p50Ratio: p50 / baselineP50, p99Ratio: p99 / baselineP99 };
 }
 
+/** Upstream calls of `operation` the gateway at `url` has made, over every status (`gateway_upstream_calls_total`). */
+export async function upstreamCalls(url: string, operation: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^gateway_upstream_calls_total\\{operation="${operation}",status="[^"]*"\\} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+}
+
 export const MB = 1024 * 1024;
 
 export function fmt(n: number, digits = 2): string {

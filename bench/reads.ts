@@ -8,7 +8,7 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { fmt, pool, startEmulatorProcess, startGatewayProcess, type EmulatorProcess, type GatewayProcess } from './lib.js';
+import { fmt, pool, startEmulatorProcess, startGatewayProcess, upstreamCalls, type EmulatorProcess, type GatewayProcess } from './lib.js';
 
 export interface ReadsResult {
   burst: { jobs: number; endedWithinMs: number; delivered: number; lastDeliveryMs: number; reads: { show: number; list: number }; subscribing: { show: number; list: number } };
@@ -34,10 +34,8 @@ async function createJobs(gw: GatewayProcess, count: number, tag: string): Promi
 }
 
 async function readsSoFar(gw: GatewayProcess): Promise<{ show: number; list: number }> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
-  const sum = (operation: string) =>
-    [...text.matchAll(new RegExp(`^gateway_upstream_calls_total\\{operation="${operation}",status="[^"]*"\\} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-  return { show: sum('ShowPictureModelingJob'), list: sum('ListPictureModelingJobs') };
+  const [show, list] = await Promise.all([upstreamCalls(gw.url, 'ShowPictureModelingJob'), upstreamCalls(gw.url, 'ListPictureModelingJobs')]);
+  return { show, list };
 }
 
 /** The read counters once they have not moved for `forMs`. */

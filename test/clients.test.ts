@@ -19,6 +19,7 @@ import { createUrqlClient } from '../client/examples/urql.js';
 import { CreatePictureModelingJob, PictureModelingJob, PictureModelingJobCompleted, PictureModelingJobUpdated, PictureModelingStyles } from '../client/operations.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makePng } from './support/images.js';
+import { opened } from './support/subscriptions.js';
 
 // Node 22 and later have a global WebSocket, which graphql-ws uses by default; Node 20 does not.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
@@ -36,14 +37,6 @@ afterAll(async () => {
   await h.close();
 });
 
-const openSubscriptions = async () => (await h.gateway.services.metrics.activeSubscriptions.get()).values[0]?.value ?? 0;
-/** Runs `open`, then waits until the gateway holds one more subscription. */
-async function opened<T>(open: () => T): Promise<T> {
-  const before = await openSubscriptions();
-  const result = open();
-  await waitFor(async () => (await openSubscriptions()) > before);
-  return result;
-}
 const photo = () => new File([new Uint8Array(makePng(64, 64))], 'face.png', { type: 'image/png' });
 const input = (name: string) => ({ file: photo(), styleId: 'system_female_001', name: `${name}-${Math.random().toString(36).slice(2)}` });
 const finish = (jobId: string) => {
@@ -76,7 +69,7 @@ describe('Apollo Client 4 with UploadHttpLink and GraphQLWsLink (ApolloLink.spli
       if (job?.__typename === 'PictureModelingJob' && job.state) states.push(job.state);
     });
     await waitFor(() => states.includes('WAITING'));
-    const completion = await opened(() => client.subscribe({ query: PictureModelingJobCompleted, variables: { jobId } }).subscribe({}));
+    const completion = await opened(h.url, () => client.subscribe({ query: PictureModelingJobCompleted, variables: { jobId } }).subscribe({}));
     await finish(jobId);
     // No refetch and no cache configuration: the normalized PictureModelingJob:<id> entry moved.
     await waitFor(() => states.at(-1) === 'SUCCEED');
@@ -118,7 +111,7 @@ describe('urql with the CSRF header', () => {
     const result = created.data!.createPictureModelingJob;
     if (result.__typename !== 'PictureModelingJobCreated') throw new Error(JSON.stringify(result));
     const events: Array<{ id: string; state: string }> = [];
-    const { unsubscribe } = await opened(() =>
+    const { unsubscribe } = await opened(h.url, () =>
       pipe(
         client.subscription(PictureModelingJobCompleted, { jobId: result.jobId }),
         subscribeWonka((r) => r.data && events.push(r.data.pictureModelingJobCompleted)),
@@ -140,7 +133,7 @@ describe('graphql-sse (distinct connections mode)', () => {
     const events: any[] = [];
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    await opened(() =>
+    await opened(h.url, () =>
       client.subscribe({ query: print(PictureModelingJobCompleted), variables: { jobId } }, { next: (v) => events.push(v), error: (e) => events.push(e), complete: resolveDone }),
     );
     await finish(jobId);
@@ -155,7 +148,7 @@ describe('graphql-ws', () => {
   it('follows every state change, and a new subscription with the last cursor replays what was missed, once', async () => {
     const client = createWsClient(h.wsUrl, token);
     const seen: Array<{ cursor: string; job: { jobId: string; state: string } }> = [];
-    const stop = await opened(() => followJobs(client, undefined, (e) => seen.push(e)));
+    const stop = await opened(h.url, () => followJobs(client, undefined, (e) => seen.push(e)));
     const a = (await fetchUpload(httpUrl, token, photo(), 'system_female_001', `ws-a-${Date.now()}`)).data.createPictureModelingJob.jobId as string;
     await waitFor(() => seen.length === 1);
     stop();

@@ -449,7 +449,7 @@ describe('a gateway restart between create and callback', () => {
       const sub = subscribe(c, { jobId });
       // The subscription is open in the new process before the job ends: the completion
       // reaches it through the callback, not from the store.
-      await waitFor(async () => /^gateway_active_subscriptions 1$/m.test(await (await fetch(`${url}/metrics`)).text()));
+      await untilSubscriptions(url, 1);
       emulator.world.complete(jobId);
       await sub.done;
       expect(sub.events[0]?.data.pictureModelingJobCompleted).toMatchObject({ jobId, state: 'SUCCEED' });

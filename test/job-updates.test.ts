@@ -13,7 +13,7 @@ import { uploadPhoto } from './support/multipart.js';
 import { multipartSubscribe } from './support/multipart-subscription.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { sseUpdates, UPDATED_SUBSCRIPTION } from './support/job-updates.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { opened, openSubscriptions, subscribe, untilSubscriptions, wsClient } from './support/subscriptions.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -48,14 +48,6 @@ describe.each([
     // A pinned state, so the emulator's own clock and callback do not race the test.
     h.emulator.world.force(jobId, state);
     await h.gateway.services.jobs.refresh(jobId);
-  }
-  const openSubscriptions = async () => (await h.gateway.services.metrics.activeSubscriptions.get()).values[0]?.value ?? 0;
-  /** Runs `open` and waits until the gateway holds one more subscription: a live-only one is listening from then on. */
-  async function opened<T>(open: () => T | Promise<T>): Promise<T> {
-    const before = await openSubscriptions();
-    const result = await open();
-    await waitFor(async () => (await openSubscriptions()) > before);
-    return result;
   }
   const ws = (p: 'alice' | 'bob') => wsClient(h.wsUrl, { connectionParams: as(p) });
   const cursorNumber = (c: string) => c.split('-').map(BigInt);
@@ -120,7 +112,7 @@ describe.each([
 
   it("scoped to the caller: another principal's job reads like an unknown one, and its events never reach anyone else", async () => {
     const bobs = ws('bob');
-    const all = await opened(() => subscribe(bobs, {}, UPDATED_SUBSCRIPTION));
+    const all = await opened(h.url, () => subscribe(bobs, {}, UPDATED_SUBSCRIPTION));
     const alicesJob = await createJob('alice');
     for (const jobId of [alicesJob, 'no-such-job']) {
       const one = subscribe(bobs, { jobId }, UPDATED_SUBSCRIPTION);
@@ -151,7 +143,7 @@ describe.each([
 
   it('graphql-ws reconnect with `after`: every missed event exactly once, then live', async () => {
     const first = ws('alice');
-    const before = await opened(() => subscribe(first, {}, UPDATED_SUBSCRIPTION));
+    const before = await opened(h.url, () => subscribe(first, {}, UPDATED_SUBSCRIPTION));
     const jobs = [await createJob(), await createJob(), await createJob()];
     await waitFor(() => before.events.length === 3);
     const cursor = before.events.at(-1)!.data.pictureModelingJobUpdated.cursor as string;
@@ -169,11 +161,13 @@ describe.each([
     expect(seen).toEqual([...jobs.map((j) => `${j}:PROCESSING`), ...jobs.map((j) => `${j}:SUCCEED`), `${live}:WAITING`]);
     expect(new Set(after.events.map((e) => e.data.pictureModelingJobUpdated.cursor)).size).toBe(7);
     await second.dispose();
+    // The server counts the close a moment after the client's dispose: the next test's opened() reads from zero.
+    await untilSubscriptions(h.url, 0);
   });
 
   it('SSE reconnect with Last-Event-ID: every missed event exactly once, then live', async () => {
     const abort = new AbortController();
-    const first = await opened(() => sseUpdates(h.url, {}, abort.signal, as('alice')));
+    const first = await opened(h.url, () => sseUpdates(h.url, {}, abort.signal, as('alice')));
     const jobs = [await createJob(), await createJob()];
     await waitFor(() => first.events.length === 2);
     const lastEventId = first.events.at(-1)!.id!;
@@ -195,6 +189,6 @@ describe.each([
     ]);
     expect(new Set(second.events.map((e) => e.id)).size).toBe(5);
     reconnect.abort();
-    await waitFor(async () => (await openSubscriptions()) === 0);
+    await waitFor(async () => (await openSubscriptions(h.url)) === 0);
   });
 });

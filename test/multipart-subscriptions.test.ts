@@ -12,7 +12,7 @@ import { writeApiKeys } from './support/identity.js';
 import { makePng } from './support/images.js';
 import { encodeParts, postRaw, uploadPhoto } from './support/multipart.js';
 import { multipartSubscribe } from './support/multipart-subscription.js';
-import { COMPLETED_SUBSCRIPTION } from './support/subscriptions.js';
+import { COMPLETED_SUBSCRIPTION, openSubscriptions } from './support/subscriptions.js';
 
 let h: Harness;
 let keys: Record<string, string>;
@@ -31,11 +31,6 @@ async function createJob(headers = asAlice()): Promise<string> {
   return body.data.createPictureModelingJob.jobId;
 }
 
-async function activeSubscriptions(): Promise<number> {
-  const text = await (await fetch(`${h.url}/metrics`)).text();
-  return Number(/^gateway_active_subscriptions (\d+)/m.exec(text)?.[1] ?? NaN);
-}
-
 describe('multipart HTTP subscriptions', () => {
   it("Apollo Client's plain HttpLink receives the completion and completes, with no extra configuration", async () => {
     const client = new ApolloClient({ link: new HttpLink({ uri: `${h.url}/graphql`, fetch, headers: asAlice() }), cache: new InMemoryCache() });
@@ -43,13 +38,13 @@ describe('multipart HTTP subscriptions', () => {
     const received: any[] = [];
     let completed = false;
     const errors: unknown[] = [];
-    const before = await activeSubscriptions();
+    const before = await openSubscriptions(h.url);
     const sub = client.subscribe({ query: PictureModelingJobCompleted, variables: { jobId } }).subscribe({
       next: (value) => received.push(value.data?.pictureModelingJobCompleted),
       error: (error) => errors.push(error),
       complete: () => (completed = true),
     });
-    await waitFor(async () => (await activeSubscriptions()) === before + 1);
+    await waitFor(async () => (await openSubscriptions(h.url)) === before + 1);
     h.emulator.world.complete(jobId);
     await waitFor(() => completed);
     expect(errors).toEqual([]);
@@ -83,29 +78,29 @@ describe('multipart HTTP subscriptions', () => {
   });
 
   it('is behind authentication: no key is a 401 and nothing runs', async () => {
-    const before = await activeSubscriptions();
+    const before = await openSubscriptions(h.url);
     const sub = await multipartSubscribe(h.url, { query: COMPLETED_SUBSCRIPTION }, AbortSignal.timeout(5000));
     expect(sub.status).toBe(401);
     expect(sub.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
-    expect(await activeSubscriptions()).toBe(before);
+    expect(await openSubscriptions(h.url)).toBe(before);
   });
 
   it('is behind the query limits: a document with too many aliases is refused', async () => {
-    const before = await activeSubscriptions();
+    const before = await openSubscriptions(h.url);
     const aliases = Array.from({ length: 25 }, (_, i) => `a${i}: jobId`).join(' ');
     const sub = await multipartSubscribe(h.url, { query: `subscription { pictureModelingJobCompleted { ${aliases} } }` }, AbortSignal.timeout(5000), asAlice());
     expect(sub.json.errors[0].message).toMatch(/aliases/i);
-    expect(await activeSubscriptions()).toBe(before);
+    expect(await openSubscriptions(h.url)).toBe(before);
   });
 
   it('a client that goes away ends its subscription on the gateway', async () => {
     const abort = new AbortController();
-    const before = await activeSubscriptions();
+    const before = await openSubscriptions(h.url);
     const sub = await multipartSubscribe(h.url, { query: COMPLETED_SUBSCRIPTION }, abort.signal, asAlice());
     await waitFor(() => sub.parts.length > 0);
-    expect(await activeSubscriptions()).toBe(before + 1);
+    expect(await openSubscriptions(h.url)).toBe(before + 1);
     abort.abort();
-    await waitFor(async () => (await activeSubscriptions()) === before);
+    await waitFor(async () => (await openSubscriptions(h.url)) === before);
   });
 });
 

@@ -12,7 +12,7 @@ import { uploadPhoto } from './support/multipart.js';
 import { tempDir, waitFor } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { startRedis, type RedisServer } from './support/redis.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, subscribe, wsClient } from './support/subscriptions.js';
 
 let redis: RedisServer;
 let emulator: Emulator;
@@ -52,7 +52,7 @@ describe('Redis killed under a running gateway process', () => {
     const client = wsClient(url.replace(/^http/, 'ws') + '/graphql');
     const held = subscribe(client, { jobId: pending.jobId });
     // The subscription is open (and listening through Redis) once the server counts it.
-    await waitFor(async () => /^gateway_active_subscriptions [1-9]/m.test(await (await fetch(`${url}/metrics`)).text()));
+    await waitFor(async () => (await openSubscriptions(url)) > 0);
 
     await redis.stop();
     await waitFor(async () => (await fetch(`${url}/ready`)).status === 503);

@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
-import { makePng } from './support/images.js';
-import { uploadPhoto } from './support/multipart.js';
+import { hs256Bearer } from './support/identity.js';
+import { createOn } from './support/multipart.js';
 import { gql, startHarness, UNFELT_LIMITS, waitFor, type Harness } from './support/harness.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { startCluster, startSentinelGroup, type RedisCluster, type SentinelGroup } from './support/redis-topologies.js';
-import { subscribe, wsClient } from './support/subscriptions.js';
+import { openSubscriptions, subscribe, wsClient } from './support/subscriptions.js';
 
 let single: RedisServer;
 let sentinel: SentinelGroup;
@@ -26,12 +26,7 @@ afterAll(async () => {
 });
 
 const secret = 'redis-topologies-secret-'.padEnd(40, 'z');
-const tokenFor = async (sub: string) => {
-  const { SignJWT } = await import('jose');
-  return { authorization: `Bearer ${await new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(secret))}` };
-};
-const createOn = async (h: Harness, headers: Record<string, string>, input: Record<string, unknown> = {}) =>
-  (await uploadPhoto(h.url, { file: makePng(16, 16), headers, input })).body.data.createPictureModelingJob;
+const tokenFor = (sub: string) => hs256Bearer(secret, sub);
 
 const JOB_QUERY = `query($id: ID!) { pictureModelingJob(jobId: $id) { __typename ... on PictureModelingJob { jobId state } ... on MssError { errorCode } } }`;
 
@@ -86,7 +81,7 @@ describe.each([
     const sub = subscribe(client, { jobId: created.jobId });
     const all = subscribe(client);
     // Listening on B: its server counts both subscriptions open.
-    await waitFor(() => b.gateway.services.metrics.activeSubscriptions.get().then((m) => m.values[0]!.value >= 2));
+    await waitFor(async () => (await openSubscriptions(b.url)) >= 2);
     emulator.world.complete(created.jobId);
     await sub.done;
     expect(sub.events[0].data.pictureModelingJobCompleted).toMatchObject({ jobId: created.jobId, state: 'SUCCEED' });

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/create-emulator.js';
 import { createRedisBackend } from '../src/jobs/store/redis/index.js';
 import { createLogger } from '../src/observability/logger.js';
+import { hs256Bearer } from './support/identity.js';
 import { makePng } from './support/images.js';
-import { uploadPhoto } from './support/multipart.js';
+import { createOn, uploadPhoto } from './support/multipart.js';
 import { gql, startHarness, tempDir, waitFor, type Harness, UNFELT_LIMITS } from './support/harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './support/process.js';
 import { redisUrlConfig, startRedis, type RedisServer } from './support/redis.js';
@@ -210,12 +211,7 @@ describe('limits and idempotency hold across instances', () => {
   const secret = 'redis-limits-secret-'.padEnd(40, 'y');
   let a: Harness;
   let b: Harness;
-  const tokenFor = async (sub: string) => {
-    const { SignJWT } = await import('jose');
-    return { authorization: `Bearer ${await new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(secret))}` };
-  };
-  const createOn = async (h: Harness, headers: Record<string, string>, input: Record<string, unknown> = {}) =>
-    (await uploadPhoto(h.url, { file: makePng(16, 16), headers, input })).body.data.createPictureModelingJob;
+  const tokenFor = (sub: string) => hs256Bearer(secret, sub);
   beforeAll(async () => {
     const limits = { AUTH_JWT_SECRET: secret, RATE_LIMIT_CREATES_PER_MINUTE: '3', MAX_PENDING_JOBS_PER_PRINCIPAL: '2' };
     a = await startHarness({ env: env(limits), sharedEmulator: emulator });

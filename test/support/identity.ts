@@ -78,3 +78,9 @@ export function writeApiKeys(dir: string, principals: string[]): { file: string;
   writeFileSync(file, `${lines.join('\n')}\n`);
   return { file, keys };
 }
+
+/** An HS256 bearer token for `sub`, signed with `secret` (a gateway's AUTH_JWT_SECRET), as request headers. */
+export async function hs256Bearer(secret: string, sub: string): Promise<{ authorization: string }> {
+  const jwt = await new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(secret));
+  return { authorization: `Bearer ${jwt}` };
+}

@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import { waitFor } from './harness.js';
+import { makePng } from './images.js';
 
 export const CREATE_MUTATION = `mutation Create($input: CreatePictureModelingJobInput!) {
   createPictureModelingJob(input: $input) {
@@ -42,6 +43,11 @@ export async function uploadPhoto(baseUrl: string, options: UploadOptions): Prom
     body = text;
   }
   return { status: res.status, body, headers: res.headers };
+}
+
+/** Creates a job on the gateway at `gateway.url` with a small PNG: the createPictureModelingJob result. */
+export async function createOn(gateway: { url: string }, headers: Record<string, string>, input: Record<string, unknown> = {}) {
+  return (await uploadPhoto(gateway.url, { file: makePng(16, 16), headers, input })).body.data.createPictureModelingJob;
 }
 
 export interface RawPart {

@@ -11,7 +11,7 @@ import { uploadPhoto } from './multipart.js';
 import { gql, tempDir, UNFELT_LIMITS, waitFor } from './harness.js';
 import { freePort, gatewayEnv, spawnListening, stopProcess } from './process.js';
 import type { RedisServer } from './redis.js';
-import { subscribe, wsClient, type Collected } from './subscriptions.js';
+import { openSubscriptions, subscribe, wsClient, type Collected } from './subscriptions.js';
 
 export interface CreateOutcome {
   name: string;
@@ -101,7 +101,7 @@ export async function startFailoverRig(redisEnv: Record<string, string>): Promis
     for (const w of watched) void w.sub.done.then(() => (w.doneAt = Date.now()));
     const allJobs = clients.map((c) => subscribe(c));
     // Listening on both: each server counts its subscriptions open.
-    const open = async () => Promise.all(gateways.map(async (g) => Number(/^gateway_active_subscriptions (\d+)/m.exec(await (await fetch(`${g.url}/metrics`)).text())?.[1] ?? 0)));
+    const open = async () => Promise.all(gateways.map((g) => openSubscriptions(g.url)));
     await waitFor(async () => (await open()).every((n) => n >= 4), 10_000).catch(async (error: Error) => {
       throw new Error(`subscriptions did not open: ${JSON.stringify({ open: await open(), errors: watched.map((w) => [w.sub.errors, w.sub.events]) })}`, { cause: error });
     });

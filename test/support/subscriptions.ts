@@ -31,6 +31,14 @@ export async function untilSubscriptions(baseUrl: string, count: number, timeout
   await waitFor(async () => (await openSubscriptions(baseUrl)) === count, timeoutMs, 10);
 }
 
+/** Runs `open` and waits until the gateway at `baseUrl` holds one more subscription: it is listening from then on. */
+export async function opened<T>(baseUrl: string, open: () => T | Promise<T>): Promise<T> {
+  const before = await openSubscriptions(baseUrl);
+  const result = await open();
+  await waitFor(async () => (await openSubscriptions(baseUrl)) > before);
+  return result;
+}
+
 export function wsClient(url: string, options: { lazy?: boolean; connectionParams?: Record<string, unknown>; onClosed?: (code: number) => void } = {}): Client {
   return createClient({
     url,
@@ -68,13 +76,28 @@ export function subscribe(client: Client, variables: Record<string, unknown> = {
   return { events, errors, done, completed: () => completed, dispose: () => dispose() };
 }
 
-/** Subscribes over server-sent events (Yoga's distinct-connections mode) and collects `next` events. */
-export async function sseSubscribe(baseUrl: string, variables: Record<string, unknown>, signal: AbortSignal, headers: Record<string, string> = {}) {
-  const events: any[] = [];
+/**
+ * Subscribes with `query` over server-sent events (Yoga's distinct-connections mode) and collects
+ * each `next` event as `toEvent(data, id)`, `id` being the event's `id:` line.
+ */
+export async function sseCollect<E>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown>,
+  signal: AbortSignal,
+  headers: Record<string, string>,
+  toEvent: (data: any, id: string | undefined) => E,
+) {
+  const events: E[] = [];
   let completed = false;
-  const answer = await postForSse(baseUrl, { body: { query: COMPLETED_SUBSCRIPTION, variables }, signal, headers }, ({ event, data }) => {
-    if (event === 'next' && data) events.push(data);
+  const answer = await postForSse(baseUrl, { body: { query, variables }, signal, headers }, ({ event, id, data }) => {
+    if (event === 'next' && data) events.push(toEvent(data, id));
     if (event === 'complete') completed = true;
   });
   return { status: answer.status, contentType: answer.contentType, events, json: answer.json, ended: () => completed || answer.bodyEnded() };
+}
+
+/** pictureModelingJobCompleted over server-sent events, collecting the data of each `next` event. */
+export async function sseSubscribe(baseUrl: string, variables: Record<string, unknown>, signal: AbortSignal, headers: Record<string, string> = {}) {
+  return sseCollect<any>(baseUrl, COMPLETED_SUBSCRIPTION, variables, signal, headers, (data) => data);
 }
