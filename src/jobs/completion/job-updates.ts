@@ -21,7 +21,7 @@ import { ACCOUNT_STREAM, compareCursors, isCursor, type JobEvent, type JobEventL
 export interface JobUpdatesDeps {
   events: JobEventLog;
   store: GatewayStore;
-  jobs: Pick<JobService, 'adoptForeign' | 'refresh'>;
+  jobs: Pick<JobService, 'adoptForeign' | 'reread'>;
   onOpen?: () => void;
   onClose?: () => void;
   /** Set for logs whose live channel can drop events (Redis pub/sub): re-read the log this often. */
@@ -108,8 +108,9 @@ export async function openJobUpdates(
     if (isTerminal(record.state)) queue.close();
   }
   if (record && !isTerminal(record.state) && Date.now() - record.updatedAt > deps.rereadAfterMs) {
-    // Not read upstream for a while: one read now logs a change that has already happened.
-    deps.jobs.refresh(record.jobId).catch(() => {});
+    // Not read upstream for a while: one read soon logs a change that has already happened.
+    // Marked rather than read at once: many subscriptions opening together share list pages.
+    deps.jobs.reread(record.jobId, 'stale');
   }
   if (deps.recheckMs) {
     // Live events dropped during an outage are in the log: read on from the last cursor.
