@@ -8,14 +8,13 @@
  */
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../../auth/authenticator.js';
-import { isMetaStudioError, isUpstreamRefusal, jobNotFound } from '../../errors.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import type { JobRecord } from '../model/job-record.js';
-import { canSee, seesWholeAccount } from '../model/visibility.js';
+import { seesWholeAccount } from '../model/visibility.js';
 import type { GatewayStore } from '../store/store.js';
 import type { JobService } from '../sync/job-service.js';
-import { subscriptionError } from './completion-stream.js';
+import { findVisibleJob } from './completion-stream.js';
 import { ACCOUNT_STREAM, compareCursors, isCursor, type JobEvent, type JobEventLog } from './event-log.js';
 
 export interface JobUpdatesDeps {
@@ -85,17 +84,12 @@ export async function openJobUpdates(
 
   let record: JobRecord | undefined;
   try {
-    if (jobId != null) {
-      record = await deps.store.getJob(jobId);
-      // As for every read: only admins reach upstream for a job the store does not hold.
-      if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
-      if (!record || !canSee(principal, record)) throw subscriptionError(jobNotFound(jobId));
-    }
+    // As for every read: only admins reach upstream for a job the store does not hold.
+    // Any other failure (the store's, the log's) is rethrown as it is.
+    if (jobId != null) record = (await findVisibleJob(deps, principal, jobId, (error) => error)).record;
     if (after != null || jobId != null) await readOn();
   } catch (error) {
     queue.close();
-    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId!));
-    if (isMetaStudioError(error)) throw subscriptionError(error);
     throw error;
   }
   replaying = false;
