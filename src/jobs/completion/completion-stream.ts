@@ -35,6 +35,37 @@ export function subscriptionError(error: MetaStudioError) {
 }
 
 /**
+ * The job a subscription for one job follows, as the caller may see it: the stored record,
+ * or for an admin a job of the account this gateway does not hold (read upstream once).
+ * `fromStore` tells which. A refusal upstream reads as an unknown job; other upstream and
+ * gateway failures end with their own code.
+ * @param otherwise makes what is thrown for any other failure (the store's driver, say).
+ * @throws GraphQLError for a job the caller cannot see: unknown, or another principal's.
+ */
+export async function findVisibleJob(
+  deps: { store: Pick<GatewayStore, 'getJob'>; jobs: Pick<JobService, 'adoptForeign'> },
+  principal: Principal,
+  jobId: string,
+  otherwise: (error: unknown) => unknown,
+): Promise<{ record: JobRecord; fromStore: boolean }> {
+  let record: JobRecord | undefined;
+  let fromStore = false;
+  try {
+    record = await deps.store.getJob(jobId);
+    fromStore = record !== undefined;
+    // Only admins reach upstream for a job the store does not hold: for anyone else an
+    // unknown id costs nothing upstream and reads the same as another principal's job.
+    if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
+  } catch (error) {
+    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId));
+    if (isMetaStudioError(error)) throw subscriptionError(error);
+    throw otherwise(error);
+  }
+  if (!record || !canSee(principal, record)) throw subscriptionError(jobNotFound(jobId));
+  return { record, fromStore };
+}
+
+/**
  * @throws GraphQLError (before any event) for a job the caller cannot see: unknown, or another principal's.
  */
 export async function openCompletionStream(deps: CompletionDeps, principal: Principal, jobId: string | null | undefined): Promise<AsyncIterableIterator<JobRecord>> {
@@ -68,25 +99,15 @@ export async function openCompletionStream(deps: CompletionDeps, principal: Prin
   const early: JobRecord[] = [];
   let listening = false;
   off = deps.bus.onCompleted(jobId, (r) => (listening ? emitOnce(r) : early.push(r)));
-  let record: JobRecord | undefined;
-  let fromStore = false;
+  let found: Awaited<ReturnType<typeof findVisibleJob>>;
   try {
-    record = await deps.store.getJob(jobId);
-    fromStore = record !== undefined;
-    // Only admins reach upstream for a job the store does not hold: for anyone else an
-    // unknown id costs nothing upstream and reads the same as another principal's job.
-    if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
+    // The store failed (Redis down, a failover): the contract's code, never the driver's message.
+    found = await findVisibleJob(deps, principal, jobId, (error) => subscriptionError(storeUnavailable(error)));
   } catch (error) {
     queue.close();
-    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId));
-    if (isMetaStudioError(error)) throw subscriptionError(error);
-    // The store failed (Redis down, a failover): the contract's code, never the driver's message.
-    throw subscriptionError(storeUnavailable(error));
+    throw error;
   }
-  if (!record || !canSee(principal, record)) {
-    queue.close();
-    throw subscriptionError(jobNotFound(jobId));
-  }
+  const { record, fromStore } = found;
   const owner = record.owner;
   listening = true;
   emitOnce(record);

@@ -8,20 +8,19 @@
  */
 import { createGraphQLError } from 'graphql-yoga';
 import type { Principal } from '../../auth/authenticator.js';
-import { isMetaStudioError, isUpstreamRefusal, jobNotFound } from '../../errors.js';
 import { isTerminal } from '../../metastudio/types.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import type { JobRecord } from '../model/job-record.js';
-import { canSee, seesWholeAccount } from '../model/visibility.js';
+import { seesWholeAccount } from '../model/visibility.js';
 import type { GatewayStore } from '../store/store.js';
 import type { JobService } from '../sync/job-service.js';
-import { subscriptionError } from './completion-stream.js';
+import { findVisibleJob } from './completion-stream.js';
 import { ACCOUNT_STREAM, compareCursors, isCursor, type JobEvent, type JobEventLog } from './event-log.js';
 
 export interface JobUpdatesDeps {
   events: JobEventLog;
   store: GatewayStore;
-  jobs: Pick<JobService, 'adoptForeign' | 'refresh'>;
+  jobs: Pick<JobService, 'adoptForeign' | 'reread'>;
   onOpen?: () => void;
   onClose?: () => void;
   /** Set for logs whose live channel can drop events (Redis pub/sub): re-read the log this often. */
@@ -85,17 +84,12 @@ export async function openJobUpdates(
 
   let record: JobRecord | undefined;
   try {
-    if (jobId != null) {
-      record = await deps.store.getJob(jobId);
-      // As for every read: only admins reach upstream for a job the store does not hold.
-      if (!record && seesWholeAccount(principal)) record = await deps.jobs.adoptForeign(jobId);
-      if (!record || !canSee(principal, record)) throw subscriptionError(jobNotFound(jobId));
-    }
+    // As for every read: only admins reach upstream for a job the store does not hold.
+    // Any other failure (the store's, the log's) is rethrown as it is.
+    if (jobId != null) record = (await findVisibleJob(deps, principal, jobId, (error) => error)).record;
     if (after != null || jobId != null) await readOn();
   } catch (error) {
     queue.close();
-    if (isUpstreamRefusal(error)) throw subscriptionError(jobNotFound(jobId!));
-    if (isMetaStudioError(error)) throw subscriptionError(error);
     throw error;
   }
   replaying = false;
@@ -108,8 +102,9 @@ export async function openJobUpdates(
     if (isTerminal(record.state)) queue.close();
   }
   if (record && !isTerminal(record.state) && Date.now() - record.updatedAt > deps.rereadAfterMs) {
-    // Not read upstream for a while: one read now logs a change that has already happened.
-    deps.jobs.refresh(record.jobId).catch(() => {});
+    // Not read upstream for a while: one read soon logs a change that has already happened.
+    // Marked rather than read at once: many subscriptions opening together share list pages.
+    deps.jobs.reread(record.jobId, 'stale');
   }
   if (deps.recheckMs) {
     // Live events dropped during an outage are in the log: read on from the last cursor.

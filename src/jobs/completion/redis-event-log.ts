@@ -6,6 +6,7 @@
  * instance get events in the stream's order.
  */
 import type { RedisClient } from '../store/redis-connection.js';
+import { defineScript } from '../store/redis/script.js';
 import { stateRank, type JobRecord } from '../model/job-record.js';
 import { ACCOUNT_STREAM, type EventLogLimits, type JobEvent, type JobEventLog } from './event-log.js';
 
@@ -16,17 +17,27 @@ const latestKey = (stream: string) => `msgw:events:${tag(stream)}:latest`;
 /** The pub/sub channel of a stream: the topic name on the backend's EventTarget. */
 const channel = (stream: string) => `pictureModelingJobUpdated:${tag(stream)}`;
 
-/** KEYS: stream, latest. ARGV: jobId, rank, job JSON, MINID, MAXLEN, channel, retention ms, PUBLISH or SPUBLISH. */
-const APPEND = `
-local latest = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
-if latest >= tonumber(ARGV[2]) then return false end
-local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[4], '*', 'job', ARGV[3])
-redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[5])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-redis.call('PEXPIRE', KEYS[2], ARGV[7])
-redis.call(ARGV[8], ARGV[6], '{"cursor":"' .. id .. '","job":' .. ARGV[3] .. '}')
-return id`;
+/**
+ * Logs the job unless the latest state logged for it ranks as high (a repeat or a stale
+ * reading), trims the stream, and publishes the event with its cursor. Replies with the
+ * new entry's id, or null when nothing was logged.
+ */
+const APPEND = defineScript({
+  keys: ['stream', 'latest'],
+  // publish: PUBLISH, or SPUBLISH on a Cluster.
+  args: ['jobId', 'rank', 'job', 'minId', 'maxLen', 'channel', 'retentionMs', 'publish'],
+  lua: `
+local latest = tonumber(redis.call('HGET', KEY.latest, ARG.jobId) or '-1')
+if latest >= tonumber(ARG.rank) then return false end
+local id = redis.call('XADD', KEY.stream, 'MINID', '~', ARG.minId, '*', 'job', ARG.job)
+redis.call('XTRIM', KEY.stream, 'MAXLEN', '~', ARG.maxLen)
+redis.call('HSET', KEY.latest, ARG.jobId, ARG.rank)
+redis.call('PEXPIRE', KEY.stream, ARG.retentionMs)
+redis.call('PEXPIRE', KEY.latest, ARG.retentionMs)
+redis.call(ARG.publish, ARG.channel, '{"cursor":"' .. id .. '","job":' .. ARG.job .. '}')
+return id`,
+  reply: (raw) => (typeof raw === 'string' ? raw : undefined),
+});
 
 /**
  * `sharded`: on a Cluster the backend's event target listens with SSUBSCRIBE, so the script
@@ -36,9 +47,19 @@ return id`;
 export function createRedisEventLog(redis: RedisClient, eventTarget: EventTarget, limits: EventLogLimits, sharded: boolean): JobEventLog {
   return {
     async append(stream, job) {
-      const json = JSON.stringify(job);
-      const args = [job.jobId, String(stateRank(job.state)), json, String(Date.now() - limits.retentionMs), String(limits.maxPerStream), channel(stream), String(limits.retentionMs), sharded ? 'SPUBLISH' : 'PUBLISH'];
-      const id = (await redis.eval(APPEND, 2, streamKey(stream), latestKey(stream), ...args)) as string | null;
+      const id = await APPEND.run(redis, {
+        keys: { stream: streamKey(stream), latest: latestKey(stream) },
+        args: {
+          jobId: job.jobId,
+          rank: stateRank(job.state),
+          job: JSON.stringify(job),
+          minId: Date.now() - limits.retentionMs,
+          maxLen: limits.maxPerStream,
+          channel: channel(stream),
+          retentionMs: limits.retentionMs,
+          publish: sharded ? 'SPUBLISH' : 'PUBLISH',
+        },
+      });
       return id ? { cursor: id, job } : undefined;
     },
     async read(stream, after, limit) {

@@ -228,7 +228,9 @@ async function linkAndReply(
     log.error({ jobId, err: (error as Error).message }, 'created job could not be linked; it will be reconciled');
   }
   if (earlyHit) {
-    services.jobs.refresh(jobId).catch((error: unknown) => log.warn({ jobId, err: (error as Error).message }, 'early-callback re-read failed'));
+    // Its callback came before the link: marked for a re-read like any callback (reason
+    // `ended`), read with the others marked meanwhile; the scheduler retries a failed read.
+    services.jobs.reread(jobId);
   }
   if (afterReply) {
     setImmediate(() => {

@@ -32,7 +32,11 @@ export interface JobService {
    * reading matches the registration (same name), then published like any other.
    */
   adopt(registration: Registration, info: PictureModelingInfo): Promise<JobRecord | undefined>;
-  /** For holders of the admin scope: a job of the account that this gateway did not create. */
+  /**
+   * For holders of the admin scope: a job of the account that this gateway did not create.
+   * For callers that found no record in the store: reads the job upstream (one Show) and
+   * stores it, unless a record appeared meanwhile (then that one is kept and returned).
+   */
   adoptForeign(jobId: string): Promise<JobRecord>;
   /**
    * Marks the job to be re-read soon, together with the others marked meanwhile: `ended`
@@ -155,8 +159,7 @@ export function createJobService(deps: {
       return (await apply(record.jobId, info)) ?? record;
     },
     async adoptForeign(jobId) {
-      const existing = await deps.store.getJob(jobId);
-      if (existing) return existing;
+      // No second store read: insertJob keeps a record stored since the caller's read.
       const { data: info } = await deps.client.showPictureModelingJob(jobId);
       return deps.store.insertJob(recordFromUpstream({ ...info, job_id: info.job_id || jobId }, { owner: ACCOUNT_OWNER }));
     },
